@@ -1,0 +1,100 @@
+import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
+import type { Template } from '../render/template.js';
+
+/** Settings every source kind shares, with defaults applied. */
+export interface SourceCommon {
+  readonly name: string;
+  /** ENV_NAME → key in the source; undefined passes every key under its own name. */
+  readonly keys: ReadonlyMap<string, string> | undefined;
+  readonly prefix: string;
+  readonly required: readonly string[];
+  readonly sanitize: boolean;
+  readonly upcase: boolean;
+  readonly permissions: PermissionPolicy;
+  readonly asEnv: boolean;
+  readonly allowNames: ReadonlySet<string>;
+  /** How often to re-read, in ms. */
+  readonly refreshMs: number;
+}
+
+/** A KEY=value file. `path` is absolute. */
+export interface DotenvSourceConfig extends SourceCommon {
+  readonly type: 'dotenv';
+  readonly path: string;
+}
+
+/** A folder with one secret per file. `path` is absolute. */
+export interface DirectorySourceConfig extends SourceCommon {
+  readonly type: 'directory';
+  readonly path: string;
+}
+
+/** A Vault secret. `address` and `namespace` already fall back to VAULT_ADDR / VAULT_NAMESPACE; file paths are absolute. */
+export interface VaultSourceConfig extends SourceCommon {
+  readonly type: 'vault';
+  readonly address: string;
+  readonly namespace: string | undefined;
+  readonly caCert: string | undefined;
+  readonly auth: RawVaultAuth;
+  readonly path: string;
+  readonly revokeOnExit: boolean;
+  readonly timeoutMs: number;
+}
+
+/** An AWS Secrets Manager secret. */
+export interface AwsSourceConfig extends SourceCommon {
+  readonly type: 'aws-secrets-manager';
+  readonly region: string | undefined;
+  readonly secretId: string;
+  readonly versionStage: string;
+  readonly key: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+}
+
+export type SourceConfig = DotenvSourceConfig | DirectorySourceConfig | VaultSourceConfig | AwsSourceConfig;
+export type SourceKind = SourceConfig['type'];
+
+/** One `files:` entry, checked and defaulted. */
+export interface FileOutputConfig {
+  /** Relative to the runtime folder, normalised, never escaping it. */
+  readonly path: string;
+  readonly template: Template;
+  readonly mode: number;
+  readonly env: string | undefined;
+}
+
+/** The `onChange` section with defaults applied; signals are names Node knows. */
+export interface ChangePolicy {
+  readonly env: ChangeAction;
+  readonly files: ChangeAction;
+  readonly signal: NodeJS.Signals;
+  readonly stopSignal: NodeJS.Signals;
+  readonly stopTimeoutMs: number;
+  readonly debounceMs: number;
+  readonly splayMs: number;
+}
+
+/** Which source names feed each scope. */
+export interface ScopesConfig {
+  readonly global: readonly string[];
+  readonly services: ReadonlyMap<string, readonly string[]>;
+  readonly pools: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+}
+
+/** The finalized config: validated, defaulted once, trusted after this point. */
+export interface Config {
+  /** Absolute path of the config file, or undefined in zero-config mode. */
+  readonly file: string | undefined;
+  readonly sources: ReadonlyMap<string, SourceConfig>;
+  readonly scopes: ScopesConfig;
+  readonly env: ReadonlyMap<string, Template>;
+  readonly files: readonly FileOutputConfig[];
+  readonly inherit: 'all' | 'none' | ReadonlySet<string>;
+  readonly onChange: ChangePolicy;
+  readonly onExit: 'exit' | 'restart';
+  readonly startupTimeoutMs: number;
+  readonly user: string | number | undefined;
+  readonly group: string | number | undefined;
+}

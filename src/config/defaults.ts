@@ -1,0 +1,23 @@
+/** Every default of the config, named, in one place. */
+export const DEFAULTS = {
+  permissions: 'strict',
+  inherit: 'all',
+  onExit: 'exit',
+  onChange: {
+    env: 'restart',
+    files: 'signal',
+    signal: 'SIGHUP',
+    stopSignal: 'SIGTERM',
+    stopTimeout: '10s',
+    debounce: '250ms',
+    splay: '0s',
+  },
+  startupTimeout: '60s',
+  /** Remote sources poll this often. */
+  remoteRefresh: '5m',
+  /** File sources are watched; this slow re-read catches events the watcher lost. */
+  fileRefresh: '1m',
+  vaultTimeout: '10s',
+  awsVersionStage: 'AWSCURRENT',
+  fileMode: '0400',
+} as const;

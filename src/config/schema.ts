@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/**
+ * The config file's one schema: it validates the YAML, it is the source of
+ * the TypeScript input types, and `secretvisor schema` prints it as JSON
+ * Schema. Values are checked for shape here; meaning (durations in ms,
+ * signal numbers, references between sections) is settled in finalize.
+ */
+
+const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const MODE_PATTERN = /^0?[0-7]{3}$/;
+
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, { error: 'expected a duration such as 250ms, 10s, 5m or 1h' })
+  .describe('A duration: a number followed by ms, s, m or h.');
+
+const envName = z
+  .string()
+  .regex(ENV_NAME_PATTERN, { error: 'expected an environment variable name: letters, digits and _, not starting with a digit' });
+
+const permissionPolicy = z
+  .enum(['strict', 'warn', 'fix'])
+  .describe('strict refuses unsafe secret files (exit 77), warn logs and goes on, fix tightens the mode and logs it.');
+
+const signalName = z
+  .string()
+  .regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as SIGHUP or SIGTERM' });
+
+const changeAction = z.enum(['restart', 'signal', 'none']);
+
+const commonSourceKeys = {
+  keys: z
+    .record(envName, z.string().min(1))
+    .optional()
+    .describe('Select and rename: ENV_NAME → key in the source. Without it every key passes under its own name.'),
+  prefix: z.string().optional().describe('Prepended to every name the source yields.'),
+  required: z.array(envName).optional().describe('Env names that must be present.'),
+  sanitize: z.boolean().optional().describe('Turn invalid env names into valid ones (api-key → api_key).'),
+  upcase: z.boolean().optional().describe('Upper-case names, sanitizing them too (api-key → API_KEY).'),
+  permissions: permissionPolicy.optional(),
+  asEnv: z
+    .boolean()
+    .optional()
+    .describe("false keeps this source's keys out of the child's environment: they only feed env: and files: templates."),
+  allowNames: z
+    .array(envName)
+    .optional()
+    .describe('Names that change how programs load code (LD_PRELOAD, NODE_OPTIONS, …) this source may set.'),
+  refresh: duration.optional().describe('How often to re-read: remote sources poll, file sources re-read as a safety net.'),
+};
+
+const dotenvSource = z.strictObject({
+  type: z.literal('dotenv'),
+  path: z.string().min(1).describe('A KEY=value file (dotenv syntax).'),
+  ...commonSourceKeys,
+});
+
+const directorySource = z.strictObject({
+  type: z.literal('directory'),
+  path: z.string().min(1).describe('A folder with one secret per file (Kubernetes Secret mount, /run/secrets, $CREDENTIALS_DIRECTORY).'),
+  ...commonSourceKeys,
+});
+
+const vaultAuth = z.discriminatedUnion('method', [
+  z.strictObject({
+    method: z.literal('token'),
+    tokenFile: z.string().min(1).optional().describe('Else VAULT_TOKEN, else ~/.vault-token.'),
+  }),
+  z.strictObject({
+    method: z.literal('approle'),
+    roleId: z.string().min(1).optional(),
+    roleIdFile: z.string().min(1).optional(),
+    secretIdFile: z.string().min(1).optional(),
+    mount: z.string().min(1).optional().describe('Auth mount path; default approle.'),
+  }),
+  z.strictObject({
+    method: z.literal('kubernetes'),
+    role: z.string().min(1),
+    jwtFile: z.string().min(1).optional().describe('Default: the service account token.'),
+    mount: z.string().min(1).optional().describe('Auth mount path; default kubernetes.'),
+  }),
+]);
+
+const vaultSource = z.strictObject({
+  type: z.literal('vault'),
+  address: z.string().url().optional().describe('Default: VAULT_ADDR.'),
+  namespace: z.string().optional().describe('Default: VAULT_NAMESPACE.'),
+  caCert: z.string().min(1).optional().describe('PEM file of the CA to trust; default VAULT_CACERT.'),
+  auth: vaultAuth.optional().describe('Default: token.'),
+  path: z.string().min(1).describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app).'),
+  revokeOnExit: z.boolean().optional().describe('Revoke dynamic leases when secretvisor exits.'),
+  timeout: duration.optional().describe('Per-request timeout; default 10s.'),
+  ...commonSourceKeys,
+});
+
+const awsSource = z.strictObject({
+  type: z.literal('aws-secrets-manager'),
+  region: z.string().min(1).optional().describe("Default: the SDK's (AWS_REGION)."),
+  secretId: z.string().min(1).describe('Name or ARN of the secret.'),
+  versionStage: z.string().min(1).optional().describe('Default AWSCURRENT.'),
+  key: envName.optional().describe('Env name for a secret whose value is not a JSON object.'),
+  endpoint: z.string().url().optional().describe('A VPC or PrivateLink endpoint.'),
+  roleArn: z.string().min(1).optional().describe('Assume this role first.'),
+  externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  ...commonSourceKeys,
+});
+
+const source = z.discriminatedUnion('type', [dotenvSource, directorySource, vaultSource, awsSource]);
+
+const sourceList = z.array(z.string().regex(SOURCE_NAME_PATTERN));
+
+const fileOutput = z.strictObject({
+  path: z.string().min(1).describe('Relative to the private runtime folder.'),
+  template: z.string().describe('Content; {{secret.NAME}} is replaced by a resolved secret.'),
+  mode: z
+    .string()
+    .regex(MODE_PATTERN, { error: 'expected an octal mode in quotes, such as "0400"' })
+    .optional()
+    .describe('Default "0400".'),
+  env: envName.optional().describe("The child learns the file's full path from this variable."),
+});
+
+const idOrName = z.union([z.string().min(1), z.number().int().nonnegative()]);
+
+/** The whole config file, as written. */
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  sources: z.record(z.string().regex(SOURCE_NAME_PATTERN, { error: 'expected a source name: letters, digits, _ . -' }), source),
+  scopes: z
+    .strictObject({
+      global: sourceList.optional(),
+      services: z.record(z.string().min(1), sourceList).optional(),
+      pools: z.record(z.string().min(1), z.record(z.string().min(1), sourceList)).optional(),
+    })
+    .optional(),
+  env: z.record(envName, z.string()).optional().describe('Derived values; {{secret.NAME}} refers to a resolved secret.'),
+  files: z.array(fileOutput).optional(),
+  inherit: z
+    .union([z.enum(['all', 'none']), z.array(envName)])
+    .optional()
+    .describe("Which of secretvisor's own environment the child keeps."),
+  permissions: permissionPolicy.optional(),
+  onChange: z
+    .strictObject({
+      env: changeAction.optional(),
+      files: changeAction.optional(),
+      signal: signalName.optional(),
+      stopSignal: signalName.optional(),
+      stopTimeout: duration.optional(),
+      debounce: duration.optional(),
+      splay: duration.optional(),
+    })
+    .optional(),
+  onExit: z.enum(['exit', 'restart']).optional(),
+  startup: z.strictObject({ timeout: duration.optional() }).optional(),
+  user: idOrName.optional(),
+  group: idOrName.optional(),
+});
+
+/** The config file as written, after YAML parsing and validation. */
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawSource = z.infer<typeof source>;
+export type RawVaultAuth = z.infer<typeof vaultAuth>;
+export type PermissionPolicy = z.infer<typeof permissionPolicy>;
+export type ChangeAction = z.infer<typeof changeAction>;
+
+/** Env names as the kernel and shells accept them. */
+export function isValidEnvName(name: string): boolean {
+  return ENV_NAME_PATTERN.test(name);
+}

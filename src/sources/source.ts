@@ -1,0 +1,47 @@
+import type { Logger } from '../log.js';
+import type { SecretValue } from '../secret-value.js';
+import type { SourceConfig } from '../config/config.js';
+
+/**
+ * What a source yields in one read: its keys as the source names them
+ * (before `keys`, `prefix`, `sanitize` apply) and a version that changes
+ * whenever the content may have changed.
+ */
+export interface Snapshot {
+  readonly entries: ReadonlyMap<string, SecretValue>;
+  /** A digest of the content, a KV version, an AWS VersionId, a lease id: equal versions mean equal entries. */
+  readonly version: string;
+  /** When the data last changed, where the source knows it (file mtime, KV updated_time, LastChangedDate); for `audit`. */
+  readonly updatedAt?: Date | undefined;
+}
+
+/**
+ * A named place secrets come from. The supervisor calls `read` once at
+ * start-up (retrying while it throws SourceUnavailableError) and again each
+ * time the source reports, through `watch`, that a re-read is due.
+ */
+export interface SecretSource {
+  readonly name: string;
+  readonly kind: SourceConfig['type'];
+  /**
+   * Reads the current secrets. Throws a SecretvisorError: SourceUnavailableError
+   * (retry later), SecretDataError, PermissionError or ConfigError. A remote
+   * source may answer from what it holds when its version check shows no change.
+   */
+  read(signal: AbortSignal): Promise<Snapshot>;
+  /** Starts noticing changes (file events, refresh timers, lease schedules); calls `onDue` when a re-read is worth doing. */
+  watch(onDue: (reason: string) => void): void;
+  /** Stops every timer and watcher and releases what the source holds (revokes leases when configured). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What every source factory receives. */
+export interface SourceContext<C extends SourceConfig = SourceConfig> {
+  readonly config: C;
+  readonly log: Logger;
+  /** secretvisor's own environment (VAULT_ADDR, AWS_* and so on). */
+  readonly env: NodeJS.ProcessEnv;
+  /** The service and pool this process serves, for session names and logs. */
+  readonly service: string | undefined;
+  readonly pool: string | undefined;
+}
