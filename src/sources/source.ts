@@ -29,8 +29,12 @@ export interface SecretSource {
    * source may answer from what it holds when its version check shows no change.
    */
   read(signal: AbortSignal): Promise<Snapshot>;
-  /** Starts noticing changes (file events, refresh timers, lease schedules); calls `onDue` when a re-read is worth doing. */
-  watch(onDue: (reason: string) => void): void;
+  /**
+   * Starts noticing changes (file events, refresh timers, lease schedules);
+   * calls `onDue` when a re-read is worth doing. May return a promise that
+   * settles once watching is live (file watchers finish their first scan).
+   */
+  watch(onDue: (reason: string) => void): void | Promise<void>;
   /** Stops every timer and watcher and releases what the source holds (revokes leases when configured). Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,38 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Logger } from '../log.js';
+
+/** A program to start: its absolute path and arguments. */
+export interface Command {
+  readonly file: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * As PID 1 (a container entrypoint), secretvisor must reap orphans, which
+ * Node cannot do. When Debian's `tini` is on PATH, the service runs under
+ * `tini -s -g --`: tini, as subreaper, reaps them and forwards signals to the
+ * service's group. Elsewhere the command is unchanged.
+ */
+export function wrapForPid1(command: Command, options: { isPid1: boolean; path: string | undefined; log: Logger }): Command {
+  if (!options.isPid1) return command;
+  const tini = findTini(options.path);
+  if (tini === undefined) {
+    options.log.warn('running as PID 1 without tini: orphaned processes will not be reaped; install tini or run the container with --init');
+    return command;
+  }
+  return { file: tini, args: ['-s', '-g', '--', command.file, ...command.args] };
+}
+
+function findTini(path: string | undefined): string | undefined {
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin:/sbin:/usr/sbin').split(delimiter)) {
+    const candidate = join(dir, 'tini');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}

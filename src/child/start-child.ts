@@ -1,0 +1,103 @@
+import { once } from 'node:events';
+import { execa } from 'execa';
+import type { SecretValue } from '../secret-value.js';
+import type { ChildExit } from './exit-code.js';
+import { signalGroup, waitForGroupGone } from './process-group.js';
+
+/** Everything needed to start the child; it knows nothing of secrets or sources. */
+export interface ChildSpec {
+  /** Absolute path of the program. */
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env: ReadonlyMap<string, SecretValue>;
+  /**
+   * Start the child as the leader of its own process group, so stop and kill
+   * reach its grandchildren. Off when it must share the terminal's foreground group.
+   */
+  readonly ownGroup: boolean;
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
+}
+
+/** How a stop should go. */
+export interface StopOptions {
+  /** Sent first; undefined when the child already has it (Ctrl-C reached the whole terminal group). */
+  readonly signal: NodeJS.Signals | undefined;
+  readonly timeoutMs: number;
+}
+
+/** A started child. */
+export interface RunningChild {
+  readonly pid: number | undefined;
+  /** Resolves once the program runs; resolves false when it could not be started. */
+  readonly started: Promise<boolean>;
+  /** Resolves when the child (the group leader) has exited. */
+  readonly exited: Promise<ChildExit>;
+  /** Sends a signal to the child (to its whole group when it leads one). */
+  signal(signal: NodeJS.Signals): void;
+  /**
+   * Sends the stop signal, waits up to the timeout for the child and its
+   * group to end, then SIGKILLs the group and waits until no process of it
+   * is left. Idempotent: a second call joins the first.
+   */
+  stop(options: StopOptions): Promise<ChildExit>;
+}
+
+// After SIGKILL the kernel needs a moment to tear the group down.
+const AFTER_KILL_WAIT_MS = 5_000;
+
+/** Starts the child with exactly `spec.env` (nothing merged in), its output inherited. */
+export function startChild(spec: ChildSpec): RunningChild {
+  const env = Object.fromEntries([...spec.env].map(([name, value]) => [name, value.reveal()]));
+  const subprocess = execa(spec.file, [...spec.args], {
+    env,
+    extendEnv: false,
+    stdio: 'inherit',
+    detached: spec.ownGroup,
+    reject: false,
+    cleanup: false,
+    ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+    ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+  });
+  const pid = subprocess.pid;
+  const started = Promise.race([
+    once(subprocess, 'spawn').then(() => true),
+    once(subprocess, 'error').then(() => false),
+  ]).catch(() => false);
+  const exited: Promise<ChildExit> = subprocess.then((result) => ({
+    code: result.exitCode ?? null,
+    signal: (result.signal as NodeJS.Signals | undefined) ?? null,
+    spawnError: pid === undefined ? String((result as { code?: unknown }).code ?? 'ENOENT') : undefined,
+  }));
+  let exitedYet = false;
+  void exited.then(() => (exitedYet = true));
+
+  const signal = (name: NodeJS.Signals): void => {
+    if (pid === undefined) return;
+    try {
+      if (spec.ownGroup) signalGroup(pid, name);
+      else if (!exitedYet) process.kill(pid, name);
+    } catch {
+      // The child is gone or not ours any more: nothing to signal.
+    }
+  };
+
+  let stopping: Promise<ChildExit> | undefined;
+  const stop = (options: StopOptions): Promise<ChildExit> => {
+    stopping ??= (async () => {
+      if (pid === undefined) return exited;
+      if (options.signal !== undefined) signal(options.signal);
+      const deadline = Date.now() + options.timeoutMs;
+      const inTime = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, options.timeoutMs, false).unref())]);
+      const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, Math.max(0, deadline - Date.now()))) : inTime;
+      if (!groupGone) {
+        signal('SIGKILL');
+        if (spec.ownGroup) await waitForGroupGone(pid, AFTER_KILL_WAIT_MS);
+      }
+      return exited;
+    })();
+    return stopping;
+  };
+
+  return { pid, started, exited, signal, stop };
+}

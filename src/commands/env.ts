@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { findConfig } from '../config/find-config.js';
+import { UsageError } from '../errors.js';
+import { runtimeBase } from '../render/runtime-dir.js';
+import { SECRET_MASK } from '../secret-value.js';
+import { stringOption, type CommandContext } from '../cli/context.js';
+import { resolveOnce } from './resolve-once.js';
+
+const FORMATS = ['dotenv', 'json', 'shell'] as const;
+type EnvFormat = (typeof FORMATS)[number];
+
+/**
+ * `secretvisor env`: prints what secretvisor adds to the child's
+ * environment (secrets, env: entries, file pointers — not the inherited
+ * rest), masked unless `--reveal`.
+ */
+export async function envCommand(context: CommandContext): Promise<number> {
+  const format = (stringOption(context, 'format') ?? 'dotenv') as EnvFormat;
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(`env: unknown --format ${format}`, { hint: `use one of: ${FORMATS.join(', ')}` });
+  }
+  const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
+  const { plan } = await resolveOnce({
+    config,
+    identity: context.identity,
+    env: context.env,
+    parentEnv: {},
+    log: context.log,
+    runtimeDir: join(runtimeBase(context.env), 'secretvisor.<pid>'),
+  });
+  const reveal = context.values.reveal === true;
+  const entries = [...plan.env]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]): [string, string] => [name, reveal ? value.reveal() : SECRET_MASK]);
+  context.stdout.write(formatEnv(entries, format));
+  return 0;
+}
+
+function formatEnv(entries: readonly [string, string][], format: EnvFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(Object.fromEntries(entries), null, 2) + '\n';
+    case 'shell':
+      return entries.map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join('');
+    case 'dotenv':
+      return entries.map(([name, value]) => `${name}=${dotenvQuote(value)}\n`).join('');
+  }
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+// dotenv unescapes nothing but \n inside double quotes, so pick the quote
+// the value does not contain: single quotes are literal, double quotes carry
+// newlines, backticks are the last resort.
+function dotenvQuote(value: string): string {
+  if (/^[A-Za-z0-9_./:@%+=,-]*$/.test(value)) return value;
+  if (!value.includes("'") && !value.includes('\n')) return `'${value}'`;
+  if (!value.includes('"')) return `"${value.replace(/\n/g, '\\n')}"`;
+  return `\`${value}\``;
+}
+

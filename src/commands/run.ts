@@ -1,0 +1,68 @@
+import { findConfig } from '../config/find-config.js';
+import { handleSignals } from '../early-signals.js';
+import { findCommand } from '../child/find-command.js';
+import { wrapForPid1 } from '../child/pid1.js';
+import { Supervisor } from '../supervisor.js';
+import { stringOption, type CommandContext } from '../cli/context.js';
+
+/** Signals `run` takes over: the first two stop the child, the rest are forwarded to it. */
+export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGQUIT',
+  'SIGWINCH',
+  'SIGCONT',
+  'SIGTSTP',
+];
+
+const ON_CHANGE_FLAGS = {
+  'on-change-env': 'env',
+  'on-change-files': 'files',
+  signal: 'signal',
+  'stop-signal': 'stopSignal',
+  'stop-timeout': 'stopTimeout',
+  debounce: 'debounce',
+  splay: 'splay',
+} as const;
+
+/** `secretvisor run`: supervise a command with its secrets; resolves with the exit code. */
+export async function runCommand(context: CommandContext): Promise<number> {
+  const config = await findConfig({
+    file: context.configFile,
+    cwd: context.cwd,
+    env: context.env,
+    override: (raw) => applyRunFlags(raw, context),
+  });
+  const [program, ...args] = context.childArgv as [string, ...string[]];
+  const command = wrapForPid1(
+    { file: findCommand(program, context.env.PATH), args },
+    { isPid1: process.pid === 1, path: context.env.PATH, log: context.log },
+  );
+  // With a terminal, the child stays in its foreground group so it can read
+  // the keyboard and gets Ctrl-C from it; otherwise it leads its own group.
+  const ownGroup = !(process.stdin.isTTY ?? false) || process.pid === 1;
+  const supervisor = new Supervisor({
+    config,
+    identity: context.identity,
+    command,
+    parentEnv: context.env,
+    log: context.log,
+    once: context.values.once === true,
+    ownGroup,
+  });
+  handleSignals(HANDLED_SIGNALS, (signal) => supervisor.handleSignal(signal));
+  return supervisor.run();
+}
+
+function applyRunFlags(raw: Record<string, unknown>, context: CommandContext): Record<string, unknown> {
+  const onChange: Record<string, unknown> = { ...(raw.onChange as Record<string, unknown> | undefined) };
+  for (const [flag, key] of Object.entries(ON_CHANGE_FLAGS)) {
+    const value = stringOption(context, flag);
+    if (value !== undefined) onChange[key] = value;
+  }
+  const onExit = stringOption(context, 'on-exit');
+  return { ...raw, onChange, ...(onExit === undefined ? {} : { onExit }) };
+}

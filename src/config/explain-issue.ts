@@ -1,0 +1,65 @@
+import type { z } from 'zod';
+import { formatPath } from './interpolate.js';
+
+/**
+ * One validation problem as a person reads it: where (the key path), what was
+ * wrong, and for an unknown key the nearest known one.
+ */
+export function explainIssue(issue: z.core.$ZodIssue, knownKeysAt: (path: readonly PropertyKey[]) => readonly string[]): string {
+  const where = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys
+        .map((key) => {
+          const suggestion = nearest(key, knownKeysAt(issue.path));
+          const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+          return `unknown key "${key}" at ${where}${hint}`;
+        })
+        .join('\n');
+    case 'invalid_type':
+      return issue.input === undefined ? `${where} is required` : `${where}: expected ${issue.expected}, got ${describe(issue.input)}`;
+    case 'invalid_value':
+      return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(issue.input)}`;
+    case 'invalid_union':
+      if ('discriminator' in issue && typeof issue.discriminator === 'string') {
+        return `${where}.${issue.discriminator}: unknown or missing ${issue.discriminator}`;
+      }
+      return `${where}: ${issue.message}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+function describe(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a map';
+  if (typeof input === 'string') return JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input);
+  return `${typeof input} ${String(input)}`;
+}
+
+function nearest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

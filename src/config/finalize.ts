@@ -1,0 +1,202 @@
+import { constants } from 'node:os';
+import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { parseTemplate } from '../render/template.js';
+import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon } from './config.js';
+import { DEFAULTS } from './defaults.js';
+import { parseDuration } from './duration.js';
+import type { RawConfig, RawSource } from './schema.js';
+
+/** Inputs of {@link finalizeConfig}. */
+export interface FinalizeOptions {
+  /** Absolute path of the config file; relative paths in it resolve against its folder. Undefined in zero-config mode. */
+  readonly file: string | undefined;
+  /** secretvisor's own environment, for VAULT_ADDR and friends. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Folder that relative paths resolve against when there is no file. */
+  readonly cwd: string;
+}
+
+/**
+ * Applies every default once and checks what the schema cannot: references
+ * between sections, signal names, file output paths, templates. After this,
+ * no code writes `?? default`.
+ */
+export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config {
+  const baseDir = options.file === undefined ? options.cwd : dirname(options.file);
+  const globalPolicy = raw.permissions ?? DEFAULTS.permissions;
+  const sources = new Map<string, SourceConfig>(
+    Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env })]),
+  );
+  const env = new Map(Object.entries(raw.env ?? {}).map(([name, text]) => [name, parseTemplate(text, `env.${name}`)]));
+  const files = finalizeFiles(raw.files ?? [], env);
+  return {
+    file: options.file,
+    sources,
+    scopes: finalizeScopes(raw.scopes, sources),
+    env,
+    files,
+    inherit: raw.inherit === undefined || typeof raw.inherit === 'string' ? (raw.inherit ?? DEFAULTS.inherit) : new Set(raw.inherit),
+    onChange: {
+      env: raw.onChange?.env ?? DEFAULTS.onChange.env,
+      files: raw.onChange?.files ?? DEFAULTS.onChange.files,
+      signal: validateSignal(raw.onChange?.signal ?? DEFAULTS.onChange.signal, 'onChange.signal'),
+      stopSignal: validateSignal(raw.onChange?.stopSignal ?? DEFAULTS.onChange.stopSignal, 'onChange.stopSignal'),
+      stopTimeoutMs: parseDuration(raw.onChange?.stopTimeout ?? DEFAULTS.onChange.stopTimeout),
+      debounceMs: parseDuration(raw.onChange?.debounce ?? DEFAULTS.onChange.debounce),
+      splayMs: parseDuration(raw.onChange?.splay ?? DEFAULTS.onChange.splay),
+    },
+    onExit: raw.onExit ?? DEFAULTS.onExit,
+    startupTimeoutMs: parseDuration(raw.startup?.timeout ?? DEFAULTS.startupTimeout),
+    user: raw.user,
+    group: raw.group,
+  };
+}
+
+interface SourceDefaults {
+  readonly baseDir: string;
+  readonly globalPolicy: SourceCommon['permissions'];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults): SourceConfig {
+  const remote = raw.type === 'vault' || raw.type === 'aws-secrets-manager';
+  const common: SourceCommon = {
+    name,
+    keys: raw.keys === undefined ? undefined : new Map(Object.entries(raw.keys)),
+    prefix: raw.prefix ?? '',
+    required: raw.required ?? [],
+    sanitize: (raw.sanitize ?? false) || (raw.upcase ?? false),
+    upcase: raw.upcase ?? false,
+    permissions: raw.permissions ?? defaults.globalPolicy,
+    asEnv: raw.asEnv ?? true,
+    allowNames: new Set(raw.allowNames ?? []),
+    refreshMs: parseDuration(raw.refresh ?? (remote ? DEFAULTS.remoteRefresh : DEFAULTS.fileRefresh)),
+  };
+  const absolute = (path: string): string => resolve(defaults.baseDir, path);
+  switch (raw.type) {
+    case 'dotenv':
+    case 'directory':
+      return { ...common, type: raw.type, path: absolute(raw.path) };
+    case 'vault': {
+      const address = raw.address ?? defaults.env.VAULT_ADDR;
+      if (address === undefined || address === '') {
+        throw new ConfigError(`sources.${name}: no Vault address`, { hint: `set address: on source "${name}", or VAULT_ADDR` });
+      }
+      const caCert = raw.caCert ?? defaults.env.VAULT_CACERT;
+      return {
+        ...common,
+        type: 'vault',
+        address,
+        namespace: raw.namespace ?? defaults.env.VAULT_NAMESPACE,
+        caCert: caCert === undefined ? undefined : absolute(caCert),
+        auth: finalizeVaultAuth(name, raw.auth ?? { method: 'token' }, absolute),
+        path: raw.path.replace(/^\/+/, ''),
+        revokeOnExit: raw.revokeOnExit ?? false,
+        timeoutMs: parseDuration(raw.timeout ?? DEFAULTS.vaultTimeout),
+      };
+    }
+    case 'aws-secrets-manager':
+      if (raw.externalId !== undefined && raw.roleArn === undefined) {
+        throw new ConfigError(`sources.${name}: externalId is set but roleArn is not`, { hint: 'add the roleArn the ExternalId guards' });
+      }
+      return {
+        ...common,
+        type: 'aws-secrets-manager',
+        region: raw.region,
+        secretId: raw.secretId,
+        versionStage: raw.versionStage ?? DEFAULTS.awsVersionStage,
+        key: raw.key,
+        endpoint: raw.endpoint,
+        roleArn: raw.roleArn,
+        externalId: raw.externalId,
+      };
+    default:
+      return assertNever(raw);
+  }
+}
+
+function finalizeVaultAuth(
+  name: string,
+  auth: NonNullable<Extract<RawSource, { type: 'vault' }>['auth']>,
+  absolute: (path: string) => string,
+) {
+  switch (auth.method) {
+    case 'token':
+      return { ...auth, tokenFile: auth.tokenFile === undefined ? undefined : absolute(auth.tokenFile) };
+    case 'approle':
+      if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {
+        throw new ConfigError(`sources.${name}.auth: approle needs exactly one of roleId and roleIdFile`, {
+          hint: 'set roleId: (not secret) or roleIdFile:',
+        });
+      }
+      return {
+        ...auth,
+        roleIdFile: auth.roleIdFile === undefined ? undefined : absolute(auth.roleIdFile),
+        secretIdFile: auth.secretIdFile === undefined ? undefined : absolute(auth.secretIdFile),
+      };
+    case 'kubernetes':
+      return { ...auth, jwtFile: auth.jwtFile === undefined ? undefined : absolute(auth.jwtFile) };
+    default:
+      return assertNever(auth);
+  }
+}
+
+function finalizeScopes(raw: RawConfig['scopes'], sources: ReadonlyMap<string, SourceConfig>): ScopesConfig {
+  const check = (names: readonly string[], where: string): readonly string[] => {
+    for (const name of names) {
+      if (!sources.has(name)) {
+        throw new ConfigError(`${where} refers to source "${name}", which is not defined under sources:`, {
+          hint: `define it, or use one of: ${[...sources.keys()].join(', ') || '(no sources)'}`,
+        });
+      }
+    }
+    return names;
+  };
+  if (raw === undefined) return { global: [...sources.keys()], services: new Map(), pools: new Map() };
+  return {
+    global: check(raw.global ?? [], 'scopes.global'),
+    services: new Map(Object.entries(raw.services ?? {}).map(([service, names]) => [service, check(names, `scopes.services.${service}`)])),
+    pools: new Map(
+      Object.entries(raw.pools ?? {}).map(([service, pools]) => [
+        service,
+        new Map(Object.entries(pools).map(([pool, names]) => [pool, check(names, `scopes.pools.${service}.${pool}`)])),
+      ]),
+    ),
+  };
+}
+
+function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<string, unknown>): FileOutputConfig[] {
+  const seenPaths = new Set<string>();
+  return raw.map((entry, index) => {
+    const where = `files[${index}]`;
+    const path = normalize(entry.path);
+    if (isAbsolute(entry.path) || path === '..' || path.startsWith(`..${sep}`) || path === '.') {
+      throw new ConfigError(`${where}.path "${entry.path}" leaves the private runtime folder`, {
+        hint: 'use a relative path such as api-keys or tls/key.pem',
+      });
+    }
+    if (seenPaths.has(path)) throw new ConfigError(`${where}.path "${entry.path}" is used by another files: entry`);
+    seenPaths.add(path);
+    if (entry.env !== undefined && env.has(entry.env)) {
+      throw new ConfigError(`${where}.env ${entry.env} is also set under env:`, { hint: 'pick one of them' });
+    }
+    return {
+      path,
+      template: parseTemplate(entry.template, `${where}.template`),
+      mode: Number.parseInt(entry.mode ?? DEFAULTS.fileMode, 8),
+      env: entry.env,
+    };
+  });
+}
+
+function validateSignal(name: string, where: string): NodeJS.Signals {
+  if (!(name in constants.signals) || name === 'SIGSTOP') {
+    throw new ConfigError(`${where}: ${name} is not a signal this system can send`, { hint: 'use a name such as SIGHUP, SIGTERM or SIGUSR1' });
+  }
+  return name as NodeJS.Signals;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected config value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { Config } from './config.js';
+import { finalizeConfig } from './finalize.js';
+import { loadConfigFile } from './load.js';
+import type { RawConfig } from './schema.js';
+
+/** Where the config comes from and what may change it. */
+export interface FindConfigOptions {
+  /** --config or SECRETVISOR_CONFIG. */
+  readonly file: string | undefined;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Command-line overrides, applied to the file's values before validation. */
+  readonly override?: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
+}
+
+const DEFAULT_FILE = 'secretvisor.yaml';
+const ZERO_CONFIG_FILE = '.env';
+
+/**
+ * Loads the config: the named file, else ./secretvisor.yaml, else — with no
+ * config file at all — zero-config mode, where ./.env is the one source
+ * (permission-checked like any other).
+ */
+export async function findConfig(options: FindConfigOptions): Promise<Config> {
+  const named = options.file === undefined || options.file === '' ? undefined : resolve(options.cwd, options.file);
+  const file = named ?? resolve(options.cwd, DEFAULT_FILE);
+  let raw: RawConfig;
+  if (named !== undefined || existsSync(file)) {
+    raw = await loadConfigFile(file, options.env);
+  } else if (existsSync(resolve(options.cwd, ZERO_CONFIG_FILE))) {
+    raw = { version: 1, sources: { dotenv: { type: 'dotenv', path: ZERO_CONFIG_FILE } } };
+  } else {
+    throw new ConfigError(`no config: neither ./${DEFAULT_FILE} nor ./${ZERO_CONFIG_FILE} exists in ${options.cwd}`, {
+      hint: 'pass --config FILE, or create a .env file for zero-config mode',
+    });
+  }
+  if (options.override !== undefined) {
+    const { configSchema } = await import('./schema.js');
+    const overridden = configSchema.safeParse(options.override(raw as Record<string, unknown>));
+    if (!overridden.success) {
+      const { explainIssue } = await import('./explain-issue.js');
+      throw new ConfigError(`invalid command-line option: ${overridden.error.issues.map((issue) => explainIssue(issue, () => [])).join('; ')}`);
+    }
+    raw = overridden.data;
+  }
+  return finalizeConfig(raw, { file: named !== undefined || existsSync(file) ? file : undefined, env: options.env, cwd: options.cwd });
+}

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { configSchema, type RawConfig } from './schema.js';
+import { interpolateEnv } from './interpolate.js';
+import { explainIssue } from './explain-issue.js';
+
+/**
+ * Reads and validates a config file: YAML (duplicate keys and syntax errors
+ * reported with line and column), `${NAME}` references to `env`, then the
+ * schema. Every failure is a ConfigError (exit 78) naming the file.
+ */
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'pass the right file with --config or SECRETVISOR_CONFIG',
+      cause: error,
+    });
+  }
+  return parseConfigText(text, path, env);
+}
+
+/** Parses and validates config text; `path` is only for messages. */
+export async function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    const where = first?.linePos?.[0] === undefined ? '' : ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`;
+    throw new ConfigError(`${path}: not valid YAML${where}: ${first?.code ?? 'error'}`, {
+      hint: 'fix the YAML syntax (indentation, quotes, a key written twice)',
+    });
+  }
+  const data = interpolateEnvIn(document.toJS(), path, env);
+  const result = configSchema.safeParse(data);
+  if (!result.success) {
+    const { knownKeysAt } = await import('./known-keys.js');
+    const problems = result.error.issues.map((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));
+    throw new ConfigError(`${path}: invalid config:\n  ${problems.join('\n  ')}`, {
+      hint: 'see `secretvisor schema` for every key and type',
+    });
+  }
+  return result.data;
+}
+
+function interpolateEnvIn(data: unknown, path: string, env: NodeJS.ProcessEnv): unknown {
+  if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(`${path}: the config must be a YAML map with version: 1 and sources:`, {
+      hint: 'start from the annotated config in the README',
+    });
+  }
+  try {
+    return interpolateEnv(data, env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${path}: ${error.message}`, { hint: error.hint });
+    throw error;
+  }
+}

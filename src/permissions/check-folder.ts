@@ -1,0 +1,27 @@
+import { stat } from 'node:fs/promises';
+import { SourceUnavailableError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PermissionPolicy } from '../config/schema.js';
+import { inspectSecretFolder } from './inspect-mode.js';
+import { enforcePolicy } from './enforce-policy.js';
+
+/** Options of {@link checkSecretFolder}. */
+export interface CheckFolderOptions {
+  readonly policy: PermissionPolicy;
+  readonly log: Logger;
+  readonly what: string;
+}
+
+/** Checks that group and others cannot write to a folder holding secret files, per policy. */
+export async function checkSecretFolder(path: string, options: CheckFolderOptions): Promise<void> {
+  let stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    throw new SourceUnavailableError(`${options.what}: cannot stat folder ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'check that the folder exists and the path in the config is right',
+      cause: error,
+    });
+  }
+  await enforcePolicy(inspectSecretFolder(path, stats), options);
+}

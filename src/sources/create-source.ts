@@ -1,0 +1,30 @@
+import type { SourceConfig } from '../config/config.js';
+import type { SecretSource, SourceContext } from './source.js';
+import { createDotenvSource } from './dotenv-source.js';
+import { createDirectorySource } from './directory-source.js';
+
+/**
+ * Makes the source a config entry describes. Remote clients (Vault, AWS) are
+ * imported here, lazily, so a config without them never loads their code.
+ */
+export async function createSource(context: SourceContext): Promise<SecretSource> {
+  const config: SourceConfig = context.config;
+  switch (config.type) {
+    case 'dotenv':
+      return createDotenvSource({ ...context, config });
+    case 'directory':
+      return createDirectorySource({ ...context, config });
+    case 'vault':
+      throw new Error(`source kind ${config.type} is not available in this build`);
+    case 'aws-secrets-manager': {
+      const { createAwsSource } = await import('./aws/aws-source.js');
+      return createAwsSource({ ...context, config });
+    }
+    default:
+      return assertNever(config);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unknown source kind: ${JSON.stringify(value)}`);
+}

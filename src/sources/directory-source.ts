@@ -1,0 +1,99 @@
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import type { DirectorySourceConfig } from '../config/config.js';
+import { PermissionError, SecretDataError, SourceUnavailableError } from '../errors.js';
+import { SecretValue } from '../secret-value.js';
+import { checkSecretFolder } from '../permissions/check-folder.js';
+import { readSecretFile } from './read-secret-file.js';
+import { digestEntries } from './content-digest.js';
+import { watchPaths, type PathWatch } from '../watch/file-watcher.js';
+import type { SecretSource, Snapshot, SourceContext } from './source.js';
+
+/**
+ * A folder with one secret per file: a Kubernetes Secret mount (keys are
+ * links through `..data`), Docker's /run/secrets, systemd's
+ * $CREDENTIALS_DIRECTORY. Hidden entries (`..data`, `.git`) are not keys;
+ * subfolders are skipped; one trailing newline is not part of a value.
+ */
+export function createDirectorySource(context: SourceContext<DirectorySourceConfig>): SecretSource {
+  const { config, log } = context;
+  const what = `source "${config.name}"`;
+  let watching: PathWatch | undefined;
+
+  return {
+    name: config.name,
+    kind: config.type,
+    async read(): Promise<Snapshot> {
+      const root = await resolveRoot(config.path, what);
+      await checkSecretFolder(root, { policy: config.permissions, log, what });
+      const checkedFolders = new Set([root]);
+      const entries = new Map<string, SecretValue>();
+      let updatedAt = new Date(0);
+      for (const name of (await listEntries(config.path, what)).sort()) {
+        if (name.startsWith('.')) continue;
+        const target = await resolveKey(join(config.path, name), root, name, what);
+        if (target === undefined) continue;
+        const folder = dirname(target);
+        if (!checkedFolders.has(folder)) {
+          await checkSecretFolder(folder, { policy: config.permissions, log, what });
+          checkedFolders.add(folder);
+        }
+        const file = await readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}` });
+        entries.set(name, new SecretValue(stripOneNewline(file.value.reveal())));
+        if (file.stats.mtime > updatedAt) updatedAt = file.stats.mtime;
+      }
+      return { entries, version: digestEntries(entries), updatedAt };
+    },
+    watch(onDue) {
+      watching ??= watchPaths({ paths: [config.path], refreshMs: config.refreshMs, log, onChange: onDue });
+      return watching.ready;
+    },
+    async close() {
+      await watching?.close();
+      watching = undefined;
+    },
+  };
+}
+
+async function resolveRoot(path: string, what: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    throw new SourceUnavailableError(`${what}: folder ${path} is missing (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'check the path, or that the volume or credentials are mounted',
+      cause: error,
+    });
+  }
+}
+
+async function listEntries(path: string, what: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    throw new SourceUnavailableError(`${what}: cannot list ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+/** The real path of a key's file; undefined for a subfolder. Refuses a link that leads outside the source folder. */
+async function resolveKey(path: string, root: string, name: string, what: string): Promise<string | undefined> {
+  let target: string;
+  try {
+    target = await realpath(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new SecretDataError(`${what}: key ${name} (${path}) is a symlink loop`, { hint: 'fix or remove the link' });
+    throw new SourceUnavailableError(`${what}: key ${name} (${path}) vanished while reading (${code ?? 'error'})`, { cause: error });
+  }
+  if (target !== root && !target.startsWith(root + sep)) {
+    throw new PermissionError(`${what}: key ${name} is a link to ${target}, outside the source folder ${root}`, {
+      hint: `remove the link '${path}', or point the source at the folder that holds the secret`,
+    });
+  }
+  return (await stat(target)).isDirectory() ? undefined : target;
+}
+
+function stripOneNewline(value: string): string {
+  if (value.endsWith('\r\n')) return value.slice(0, -2);
+  if (value.endsWith('\n')) return value.slice(0, -1);
+  return value;
+}

@@ -1,0 +1,93 @@
+import { open } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { SecretDataError, SourceUnavailableError, PermissionError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { PermissionPolicy } from '../config/schema.js';
+import { inspectSecretFile } from '../permissions/inspect-mode.js';
+import { enforcePolicy } from '../permissions/enforce-policy.js';
+import { SecretValue } from '../secret-value.js';
+
+/** Largest secret file secretvisor reads (SPEC: over 1 MiB is refused). */
+export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+
+/** Options of {@link readSecretFile}. */
+export interface ReadSecretFileOptions {
+  readonly policy: PermissionPolicy;
+  readonly log: Logger;
+  /** Says whose file this is in errors, e.g. `source "creds"`. */
+  readonly what: string;
+}
+
+/** A secret file's content and the stats of the file actually read. */
+export interface SecretFile {
+  readonly value: SecretValue;
+  readonly stats: Stats;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a secret file safely: opens it (following symlinks, as Kubernetes
+ * mounts need), checks the mode and owner of the opened descriptor — so a
+ * swap between check and read cannot fool it — per `policy`, refuses files
+ * over 1 MiB and content that is not UTF-8.
+ */
+export async function readSecretFile(path: string, options: ReadSecretFileOptions): Promise<SecretFile> {
+  const handle = await openForReading(path, options.what);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      throw new SecretDataError(`${options.what}: ${path} is not a regular file`, { hint: 'point the source at a file' });
+    }
+    await enforcePolicy(inspectSecretFile(path, stats), {
+      policy: options.policy,
+      log: options.log,
+      applyMode: (mode) => handle.chmod(mode),
+    });
+    if (stats.size > MAX_SECRET_FILE_BYTES) {
+      throw tooLarge(path, options.what);
+    }
+    const bytes = await handle.readFile();
+    if (bytes.length > MAX_SECRET_FILE_BYTES) throw tooLarge(path, options.what);
+    return { value: new SecretValue(decodeUtf8(bytes, path, options.what)), stats };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openForReading(path: string, what: string) {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new PermissionError(`${what}: cannot read ${path}: permission denied`, {
+        hint: `run secretvisor as the file's owner, or chown it to uid ${process.getuid?.() ?? 0}`,
+        cause: error,
+      });
+    }
+    if (code === 'ELOOP') {
+      throw new SecretDataError(`${what}: ${path} is a symlink loop`, { hint: 'fix the link', cause: error });
+    }
+    throw new SourceUnavailableError(`${what}: cannot open ${path} (${code ?? 'error'})`, {
+      hint: 'check that the file exists and the path in the config is right',
+      cause: error,
+    });
+  }
+}
+
+function tooLarge(path: string, what: string): SecretDataError {
+  return new SecretDataError(`${what}: ${path} is larger than 1 MiB`, {
+    hint: 'a secret this large belongs in a file the service reads itself; split it or deliver it with files:',
+  });
+}
+
+function decodeUtf8(bytes: Buffer, path: string, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new SecretDataError(`${what}: ${path} is not valid UTF-8 text`, {
+      hint: 'store binary secrets base64-encoded',
+    });
+  }
+}

@@ -1,0 +1,316 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from './config/config.js';
+import { describeError, isRetryable } from './errors.js';
+import type { Logger } from './log.js';
+import { resolveLayers, sourcesOf, type Identity, type Layer } from './scope/resolve-layers.js';
+import { createSource } from './sources/create-source.js';
+import { readAtStartup } from './sources/read-at-startup.js';
+import type { SecretSource, Snapshot } from './sources/source.js';
+import { resolvePlan } from './render/resolve-plan.js';
+import type { Plan } from './render/build-plan.js';
+import { diffPlans, type PlanDiff } from './render/diff-plans.js';
+import { createRuntimeDir, removeRuntimeDir, runtimeBase } from './render/runtime-dir.js';
+import { writeFileOutputs, type FileOwner } from './render/write-files.js';
+import { Debouncer } from './watch/debounce.js';
+import { REMOTE_BACKOFF, backoffDelay, jitter } from './watch/backoff.js';
+import { exitCodeOf, signalNumber, type ChildExit } from './child/exit-code.js';
+import { startChild, type RunningChild } from './child/start-child.js';
+import type { Command } from './child/pid1.js';
+
+/** Everything the supervisor needs; side effects that tests may replace come in here. */
+export interface SupervisorOptions {
+  readonly config: Config;
+  readonly identity: Identity;
+  /** The program, already resolved (and wrapped for PID 1 where needed). */
+  readonly command: Command;
+  readonly parentEnv: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  /** No watching, no restarts: resolve, start, wait, exit. */
+  readonly once: boolean;
+  /** Start the child as leader of its own process group (false when it shares a terminal). */
+  readonly ownGroup: boolean;
+  /** The user the child runs as, when secretvisor is root. */
+  readonly childUser?: FileOwner | undefined;
+  /** Service-manager notifications (`READY=1`, `STOPPING=1`). */
+  readonly notify?: ((state: string) => void) | undefined;
+}
+
+// A child that stayed up this long is healthy again: its next crash restarts quickly.
+const HEALTHY_AFTER_MS = 10_000;
+const CRASH_BACKOFF = { initialMs: 500, maxMs: 60_000 };
+
+/**
+ * The loop of DESIGN.md: read every source this service may see, start the
+ * child with exactly that, then on each change re-read, validate the whole
+ * new set, and restart, signal or do nothing — keeping the last good set on
+ * any failure. It never exits the process; `run` resolves with the exit code.
+ */
+export class Supervisor {
+  readonly #options: SupervisorOptions;
+  readonly #log: Logger;
+  readonly #sources = new Map<string, SecretSource>();
+  readonly #lastGood = new Map<string, { snapshot: Snapshot; at: number }>();
+  readonly #retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  readonly #abort = new AbortController();
+  #layers: Layer[] = [];
+  #runtimeDir: string | undefined;
+  #plan: Plan | undefined;
+  #child: RunningChild | undefined;
+  /** The old child while a restart stops it. */
+  #outgoing: RunningChild | undefined;
+  #childStartedAt = 0;
+  #crashes = 0;
+  #lastExit: ChildExit | undefined;
+  #debouncer: Debouncer | undefined;
+  #work: Promise<void> = Promise.resolve();
+  #stopping: NodeJS.Signals | undefined;
+  #finished = false;
+  readonly #done: Promise<number>;
+  #finish!: (code: number) => void;
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+    this.#log = options.log.child({ component: 'supervisor' });
+    this.#done = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  /** Starts everything and resolves with the exit code secretvisor should end with. */
+  async run(): Promise<number> {
+    // The child may exit (and everything be cleaned up) before start-up has
+    // finished arming watchers, so start-up races the end.
+    try {
+      await Promise.race([this.#startUp(), this.#done]);
+    } catch (error) {
+      await this.#cleanUp();
+      if (this.#stopping !== undefined) return 128 + signalNumber(this.#stopping);
+      throw error;
+    }
+    return this.#done;
+  }
+
+  /** Handles an OS signal: SIGTERM/SIGINT stop everything; others go to the child. */
+  handleSignal(signal: NodeJS.Signals): void {
+    if (signal === 'SIGTERM' || signal === 'SIGINT') {
+      void this.#shutDown(signal);
+      return;
+    }
+    if (!this.#options.ownGroup && (signal === 'SIGQUIT' || signal === 'SIGWINCH' || signal === 'SIGTSTP')) return;
+    this.#child?.signal(signal);
+  }
+
+  async #startUp(): Promise<void> {
+    const { config, options } = { config: this.#options.config, options: this.#options };
+    this.#layers = resolveLayers(config.scopes, options.identity);
+    for (const name of sourcesOf(this.#layers)) {
+      const sourceConfig = config.sources.get(name);
+      if (sourceConfig === undefined) continue;
+      const log = options.log.child({ component: `source:${name}` });
+      this.#sources.set(name, await createSource({ config: sourceConfig, log, env: options.parentEnv, ...options.identity }));
+    }
+    const snapshots = await readAtStartup([...this.#sources.values()], {
+      timeoutMs: config.startupTimeoutMs,
+      log: this.#log,
+      signal: this.#abort.signal,
+    });
+    for (const [name, snapshot] of snapshots) this.#lastGood.set(name, { snapshot, at: Date.now() });
+    if (config.files.length > 0) this.#runtimeDir = await createRuntimeDir(runtimeBase(options.parentEnv));
+    const plan = this.#resolve(snapshots);
+    await this.#writeFiles(plan);
+    this.#plan = plan;
+    await this.#startChild(plan, 'start-up');
+    options.notify?.('READY=1');
+    if (!options.once && !this.#finished) await this.#watch();
+  }
+
+  #resolve(snapshots: ReadonlyMap<string, Snapshot>): Plan {
+    return resolvePlan({
+      config: this.#options.config,
+      layers: this.#layers,
+      snapshots,
+      parentEnv: this.#options.parentEnv,
+      runtimeDir: this.#runtimeDir,
+      argv: [this.#options.command.file, ...this.#options.command.args],
+      log: this.#log,
+    }).plan;
+  }
+
+  async #writeFiles(plan: Plan): Promise<void> {
+    if (this.#runtimeDir !== undefined) await writeFileOutputs(this.#runtimeDir, plan.files, this.#options.childUser);
+  }
+
+  async #startChild(plan: Plan, reason: string): Promise<void> {
+    const { command, childUser, ownGroup } = this.#options;
+    const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
+    this.#child = child;
+    this.#childStartedAt = Date.now();
+    void child.exited.then((exit) => this.#onChildExit(child, exit));
+    if (await child.started) {
+      this.#log.info({ pid: child.pid, reason, envVars: plan.env.size, files: plan.files.length }, `started ${command.file} (pid ${child.pid})`);
+    }
+  }
+
+  async #watch(): Promise<void> {
+    this.#debouncer = new Debouncer(this.#options.config.onChange.debounceMs, (names) => this.#queueReload(names));
+    await Promise.all(
+      [...this.#sources.values()].map((source) =>
+        source.watch((reason) => {
+          this.#log.debug({ source: source.name, reason }, 'change noticed');
+          this.#debouncer?.add(source.name);
+        }),
+      ),
+    );
+    this.#log.info({ sources: [...this.#sources.keys()] }, 'watching sources for changes');
+  }
+
+  #queueReload(names: ReadonlySet<string>): void {
+    this.#work = this.#work.then(() => this.#reload(names)).catch((error: unknown) => {
+      this.#log.error({ err: describeError(error) }, `reload failed: ${describeError(error)}; the child keeps its last good secrets`);
+    });
+  }
+
+  async #reload(names: ReadonlySet<string>): Promise<void> {
+    if (this.#stopping !== undefined || this.#finished) return;
+    const next = new Map([...this.#lastGood].map(([name, good]) => [name, good.snapshot]));
+    const changed: string[] = [];
+    for (const name of names) {
+      const snapshot = await this.#readSource(name);
+      if (snapshot === undefined || snapshot.version === next.get(name)?.version) continue;
+      next.set(name, snapshot);
+      changed.push(name);
+    }
+    if (changed.length === 0) return;
+    let plan: Plan;
+    try {
+      plan = this.#resolve(next);
+    } catch (error) {
+      this.#log.error({ sources: changed, err: describeError(error) }, `new secrets from ${changed.join(', ')} rejected: ${describeError(error)}; the child keeps its last good secrets`);
+      return;
+    }
+    for (const name of changed) this.#lastGood.set(name, { snapshot: next.get(name) as Snapshot, at: Date.now() });
+    await this.#apply(plan, diffPlans(this.#plan as Plan, plan), changed);
+  }
+
+  async #readSource(name: string): Promise<Snapshot | undefined> {
+    const source = this.#sources.get(name) as SecretSource;
+    try {
+      const snapshot = await source.read(this.#abort.signal);
+      this.#clearRetry(name);
+      return snapshot;
+    } catch (error) {
+      const good = this.#lastGood.get(name);
+      const ageSeconds = good === undefined ? undefined : Math.round((Date.now() - good.at) / 1000);
+      this.#log.error({ source: name, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
+      if (isRetryable(error)) this.#scheduleRetry(name);
+      return undefined;
+    }
+  }
+
+  #scheduleRetry(name: string): void {
+    const attempt = (this.#retries.get(name)?.attempt ?? -1) + 1;
+    clearTimeout(this.#retries.get(name)?.timer);
+    const timer = setTimeout(() => this.#debouncer?.add(name), backoffDelay(attempt, REMOTE_BACKOFF));
+    timer.unref();
+    this.#retries.set(name, { attempt, timer });
+  }
+
+  #clearRetry(name: string): void {
+    clearTimeout(this.#retries.get(name)?.timer);
+    this.#retries.delete(name);
+  }
+
+  async #apply(plan: Plan, diff: PlanDiff, sources: readonly string[]): Promise<void> {
+    const { onChange } = this.#options.config;
+    const context = { sources, envNames: diff.envNames, files: diff.filePaths };
+    if (!diff.envChanged && !diff.filesChanged) {
+      this.#log.info(context, `${sources.join(', ')} changed, but nothing this service receives did`);
+      return;
+    }
+    const action = diff.envChanged ? onChange.env : onChange.files;
+    await this.#writeFiles(plan);
+    this.#plan = plan;
+    switch (action) {
+      case 'restart':
+        await this.#restart(plan, context);
+        return;
+      case 'signal':
+        this.#log.info({ ...context, signal: onChange.signal }, `secrets changed; sending ${onChange.signal} to the child`);
+        if (diff.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
+        this.#child?.signal(onChange.signal);
+        return;
+      case 'none':
+        this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);
+        return;
+    }
+  }
+
+  async #restart(plan: Plan, context: object): Promise<void> {
+    const { splayMs, stopSignal, stopTimeoutMs } = this.#options.config.onChange;
+    if (splayMs > 0) await sleep(jitter(splayMs), undefined, { signal: this.#abort.signal }).catch(() => undefined);
+    if (this.#stopping !== undefined) return;
+    this.#log.info(context, 'secrets changed; restarting the child');
+    this.#outgoing = this.#child;
+    this.#child = undefined;
+    await this.#outgoing?.stop({ signal: stopSignal, timeoutMs: stopTimeoutMs });
+    this.#outgoing = undefined;
+    if (this.#stopping !== undefined) return;
+    await this.#startChild(plan, 'secrets changed');
+  }
+
+  #onChildExit(child: RunningChild, exit: ChildExit): void {
+    if (child === this.#outgoing) return;
+    this.#lastExit = exit;
+    if (child !== this.#child || this.#stopping !== undefined) return;
+    const code = exitCodeOf(exit);
+    const { once, config } = this.#options;
+    if (once || config.onExit === 'exit' || exit.spawnError !== undefined) {
+      this.#log.info({ exitCode: code, signal: exit.signal }, `child exited with code ${code}`);
+      void this.#cleanUp().then(() => this.#finish(code));
+      return;
+    }
+    if (Date.now() - this.#childStartedAt >= HEALTHY_AFTER_MS) this.#crashes = 0;
+    const delay = backoffDelay(this.#crashes, CRASH_BACKOFF);
+    this.#crashes++;
+    this.#log.warn({ exitCode: code, restarts: this.#crashes, delayMs: delay }, `child exited with code ${code}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`);
+    this.#child = undefined;
+    setTimeout(() => {
+      if (this.#stopping === undefined) this.#work = this.#work.then(() => this.#startChild(this.#plan as Plan, 'onExit: restart'));
+    }, delay);
+  }
+
+  async #shutDown(signal: NodeJS.Signals): Promise<void> {
+    if (this.#stopping !== undefined) {
+      this.#log.warn(`second ${signal}: killing the child now`);
+      this.#child?.signal('SIGKILL');
+      return;
+    }
+    this.#stopping = signal;
+    this.#options.notify?.('STOPPING=1');
+    this.#abort.abort();
+    this.#debouncer?.cancel();
+    const child = this.#child ?? this.#outgoing;
+    if (child === undefined) {
+      await this.#cleanUp();
+      this.#finish(this.#lastExit === undefined ? 128 + signalNumber(signal) : exitCodeOf(this.#lastExit));
+      return;
+    }
+    const { stopSignal, stopTimeoutMs } = this.#options.config.onChange;
+    // In the terminal's group the child got Ctrl-C already; a second signal makes many dev servers force-quit.
+    const first = !this.#options.ownGroup && signal === 'SIGINT' ? undefined : stopSignal;
+    this.#log.info({ signal, stopSignal: first ?? 'none (the terminal sent SIGINT)', stopTimeoutMs }, `received ${signal}; stopping the child`);
+    const exit = await child.stop({ signal: first, timeoutMs: stopTimeoutMs });
+    await this.#cleanUp();
+    this.#finish(exitCodeOf(exit));
+  }
+
+  async #cleanUp(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#debouncer?.cancel();
+    for (const name of [...this.#retries.keys()]) this.#clearRetry(name);
+    const results = await Promise.allSettled([...this.#sources.values()].map((source) => source.close()));
+    for (const result of results) {
+      if (result.status === 'rejected') this.#log.warn({ err: describeError(result.reason) }, `closing a source failed: ${describeError(result.reason)}`);
+    }
+    if (this.#runtimeDir !== undefined) await removeRuntimeDir(this.#runtimeDir);
+  }
+}

@@ -1,0 +1,108 @@
+import { basename, dirname } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from '../log.js';
+
+/** Options of {@link watchPaths}. */
+export interface WatchPathsOptions {
+  /** Files or folders whose content matters. */
+  readonly paths: readonly string[];
+  /** Re-read this often even without events, for events the kernel lost (inotify limits are per user). */
+  readonly refreshMs: number;
+  readonly log: Logger;
+  /** Called with a reason on every event; the caller debounces and re-reads. */
+  readonly onChange: (reason: string) => void;
+}
+
+/** A running watch; `ready` resolves once every watcher has its initial scan done. */
+export interface PathWatch {
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+const POLL_INTERVAL_MS = 1_000;
+
+function whenReady(watcher: FSWatcher): Promise<void> {
+  return new Promise((resolve) => watcher.once('ready', () => resolve()));
+}
+
+/**
+ * Watches each path through its parent folder, so every way a file really
+ * changes is seen: writes in place, replacement by rename, deletion and
+ * re-creation, a folder removed and made again. A watched folder is also
+ * watched inside (one level: a Kubernetes `..data` swap shows there). When
+ * the kernel refuses more watches, it falls back to polling.
+ */
+export function watchPaths(options: WatchPathsOptions): PathWatch {
+  let usePolling = false;
+  let parentWatchers: FSWatcher[] = [];
+  const insideWatchers = new Map<string, FSWatcher>();
+  let closed = false;
+
+  const allWatchers = (): FSWatcher[] => [...parentWatchers, ...insideWatchers.values()];
+
+  const start = (): Promise<void> => {
+    parentWatchers = options.paths.map(watchEntryInParent);
+    for (const path of options.paths) insideWatchers.set(path, watchInside(path));
+    return Promise.all(allWatchers().map(whenReady)).then(() => undefined);
+  };
+
+  // A folder that was removed and made again is a new inode: watch it afresh.
+  const rearmInside = (path: string): void => {
+    const old = insideWatchers.get(path);
+    insideWatchers.set(path, watchInside(path));
+    void old?.close();
+  };
+
+  const common = () => ({ ignoreInitial: true, depth: 0, usePolling, interval: POLL_INTERVAL_MS, followSymlinks: false });
+
+  const watchEntryInParent = (path: string): FSWatcher => {
+    const name = basename(path);
+    const parent = dirname(path);
+    const watcher = watch(parent, { ...common(), ignored: (candidate: string) => candidate !== parent && basename(candidate) !== name });
+    watcher.on('addDir', (added) => {
+      if (added === path && !closed) rearmInside(path);
+    });
+    return wire(watcher, path);
+  };
+
+  const watchInside = (path: string): FSWatcher => wire(watch(path, common()), path);
+
+  const wire = (watcher: FSWatcher, path: string): FSWatcher => {
+    watcher.on('all', (event, changed) => options.onChange(`${event} ${changed}`));
+    watcher.on('error', (error) => void handleError(error as NodeJS.ErrnoException, path));
+    return watcher;
+  };
+
+  const handleError = async (error: NodeJS.ErrnoException, path: string): Promise<void> => {
+    if (closed) return;
+    if (!usePolling && (error.code === 'ENOSPC' || error.code === 'EMFILE')) {
+      options.log.warn({ path, code: error.code }, 'the kernel refused more file watches; falling back to polling every 1s');
+      usePolling = true;
+      await closeAll();
+      await start();
+      options.onChange('watcher fell back to polling');
+      return;
+    }
+    options.log.warn({ path, code: error.code }, `file watcher error on ${path}: ${error.message}`);
+  };
+
+  const closeAll = async (): Promise<void> => {
+    const watchers = allWatchers();
+    parentWatchers = [];
+    insideWatchers.clear();
+    await Promise.all(watchers.map((w) => w.close()));
+  };
+
+  const ready = start();
+  const timer = setInterval(() => options.onChange('periodic re-read'), options.refreshMs);
+  timer.unref();
+
+  return {
+    ready,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await closeAll();
+    },
+  };
+}
