@@ -32,7 +32,7 @@ export async function envCommand(context: CommandContext): Promise<number> {
   const entries = [...plan.env]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]): [string, string] => [name, reveal ? value.reveal() : SECRET_MASK]);
-  context.stdout.write(formatEnv(entries, format));
+  context.stdout.write(reveal ? formatEnv(entries, format) : formatMasked(entries, format));
   return 0;
 }
 
@@ -45,6 +45,13 @@ function formatEnv(entries: readonly [string, string][], format: EnvFormat): str
     case 'dotenv':
       return entries.map(([name, value]) => `${name}=${dotenvQuote(value)}\n`).join('');
   }
+}
+
+// The mask needs no quoting; printing it bare keeps masked output readable.
+function formatMasked(entries: readonly [string, string][], format: EnvFormat): string {
+  if (format === 'json') return formatEnv(entries, format);
+  const prefix = format === 'shell' ? 'export ' : '';
+  return entries.map(([name]) => `${prefix}${name}=${SECRET_MASK}\n`).join('');
 }
 
 function shellQuote(value: string): string {

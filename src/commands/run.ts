@@ -3,6 +3,7 @@ import { handleSignals } from '../early-signals.js';
 import { findCommand } from '../child/find-command.js';
 import { wrapForPid1 } from '../child/pid1.js';
 import { Supervisor } from '../supervisor.js';
+import { createNotifier } from '../systemd/notify.js';
 import { stringOption, type CommandContext } from '../cli/context.js';
 
 /** Signals `run` takes over: the first two stop the child, the rest are forwarded to it. */
@@ -44,6 +45,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
   // With a terminal, the child stays in its foreground group so it can read
   // the keyboard and gets Ctrl-C from it; otherwise it leads its own group.
   const ownGroup = !(process.stdin.isTTY ?? false) || process.pid === 1;
+  const notifier = createNotifier({ env: context.env, log: context.log });
   const supervisor = new Supervisor({
     config,
     identity: context.identity,
@@ -52,9 +54,15 @@ export async function runCommand(context: CommandContext): Promise<number> {
     log: context.log,
     once: context.values.once === true,
     ownGroup,
+    notify: notifier?.notify,
   });
   handleSignals(HANDLED_SIGNALS, (signal) => supervisor.handleSignal(signal));
-  return supervisor.run();
+  try {
+    return await supervisor.run();
+  } finally {
+    // systemd-notify reports secretvisor's PID as the sender, so it must finish while secretvisor lives.
+    await notifier?.settled();
+  }
 }
 
 function applyRunFlags(raw: Record<string, unknown>, context: CommandContext): Record<string, unknown> {

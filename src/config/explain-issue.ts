@@ -19,6 +19,7 @@ export function explainIssue(issue: z.core.$ZodIssue, knownKeysAt: (path: readon
     case 'invalid_type':
       return issue.input === undefined ? `${where} is required` : `${where}: expected ${issue.expected}, got ${describe(issue.input)}`;
     case 'invalid_value':
+      if (issue.input === undefined) return `${where} is required: ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(issue.input)}`;
     case 'invalid_union':
       if ('discriminator' in issue && typeof issue.discriminator === 'string') {

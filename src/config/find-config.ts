@@ -39,7 +39,7 @@ export async function findConfig(options: FindConfigOptions): Promise<Config> {
   }
   if (options.override !== undefined) {
     const { configSchema } = await import('./schema.js');
-    const overridden = configSchema.safeParse(options.override(raw as Record<string, unknown>));
+    const overridden = configSchema.safeParse(options.override(raw as Record<string, unknown>), { reportInput: true });
     if (!overridden.success) {
       const { explainIssue } = await import('./explain-issue.js');
       throw new ConfigError(`invalid command-line option: ${overridden.error.issues.map((issue) => explainIssue(issue, () => [])).join('; ')}`);

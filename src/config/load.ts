@@ -34,7 +34,7 @@ export async function parseConfigText(text: string, path: string, env: NodeJS.Pr
     });
   }
   const data = interpolateEnvIn(document.toJS(), path, env);
-  const result = configSchema.safeParse(data);
+  const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const { knownKeysAt } = await import('./known-keys.js');
     const problems = result.error.issues.map((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));

@@ -14,8 +14,10 @@ export async function createSource(context: SourceContext): Promise<SecretSource
       return createDotenvSource({ ...context, config });
     case 'directory':
       return createDirectorySource({ ...context, config });
-    case 'vault':
-      throw new Error(`source kind ${config.type} is not available in this build`);
+    case 'vault': {
+      const { createVaultSource } = await import('./vault/vault-source.js');
+      return createVaultSource({ ...context, config });
+    }
     case 'aws-secrets-manager': {
       const { createAwsSource } = await import('./aws/aws-source.js');
       return createAwsSource({ ...context, config });

@@ -1,0 +1,169 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { loadAwsSdk, type AwsSdk } from './load-aws-sdk.js';
+
+/** Attempts per AWS call, first one included; the supervisor retries beyond this with its own backoff. */
+const AWS_MAX_ATTEMPTS = 3;
+/** Time allowed to open a connection to an AWS endpoint. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+/** Time allowed for one request once connected. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Lifetime asked for assumed-role credentials; the SDK refreshes them 5 minutes before they expire. */
+const ROLE_SESSION_SECONDS = 3_600;
+
+/** Where and as whom a Secrets Manager client talks. */
+export interface AwsClientOptions {
+  /** Undefined: the SDK's default (AWS_REGION, the profile). */
+  readonly region: string | undefined;
+  /** Undefined: the SDK's default (AWS_ENDPOINT_URL_SECRETS_MANAGER, then the public regional endpoint). */
+  readonly endpoint: string | undefined;
+  /** Assume this role through STS; undefined uses the SDK's default credential chain as is. */
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+  readonly sessionName: string;
+}
+
+/** A shared client and the way to give it back. */
+export interface ClientLease {
+  readonly client: SecretsManagerClient;
+  readonly sdk: AwsSdk;
+  /** Gives the client back; the last holder's release destroys it (closing its sockets). Idempotent. */
+  release(): void;
+  /** Gives the client back and keeps it from being lent again, so the next lease starts with fresh credentials. */
+  discard(): void;
+}
+
+/** The STS AssumeRole call behind a role's credentials failed; `cause` is the SDK's error. */
+export class AssumeRoleError extends Error {
+  readonly roleArn: string;
+
+  constructor(roleArn: string, cause: unknown) {
+    super(`assuming role ${roleArn} failed`, { cause });
+    this.name = 'AssumeRoleError';
+    this.roleArn = roleArn;
+  }
+}
+
+type RoleCredentials = ReturnType<AwsSdk['fromTemporaryCredentials']>;
+
+interface CacheEntry {
+  readonly client: Promise<SecretsManagerClient>;
+  holders: number;
+}
+
+const cache = new Map<string, CacheEntry>();
+
+/**
+ * Lends a Secrets Manager client for these options. Sources with the same
+ * region, endpoint, role and ExternalId share one client, and so one
+ * connection pool and one set of cached role credentials.
+ */
+export async function acquireClient(options: AwsClientOptions): Promise<ClientLease> {
+  const key = JSON.stringify([options.region, options.endpoint, options.roleArn, options.externalId, options.sessionName]);
+  let entry = cache.get(key);
+  if (entry === undefined) {
+    entry = { client: loadAwsSdk().then((sdk) => createClient(sdk, options)), holders: 0 };
+    cache.set(key, entry);
+  }
+  entry.holders += 1;
+  const held = entry;
+  try {
+    const [client, sdk] = await Promise.all([held.client, loadAwsSdk()]);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      releaseEntry(key, held, client);
+    };
+    return {
+      client,
+      sdk,
+      release,
+      discard() {
+        if (cache.get(key) === held) cache.delete(key);
+        release();
+      },
+    };
+  } catch (error) {
+    held.holders -= 1;
+    if (cache.get(key) === held) cache.delete(key);
+    throw error;
+  }
+}
+
+function releaseEntry(key: string, entry: CacheEntry, client: SecretsManagerClient): void {
+  entry.holders -= 1;
+  if (entry.holders > 0) return;
+  if (cache.get(key) === entry) cache.delete(key);
+  client.destroy();
+}
+
+function createClient(sdk: AwsSdk, options: AwsClientOptions): SecretsManagerClient {
+  const requestHandler = {
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  };
+  return withoutNodeVersionWarning(
+    () =>
+      new sdk.SecretsManagerClient({
+        maxAttempts: AWS_MAX_ATTEMPTS,
+        requestHandler,
+        ...(options.region === undefined ? {} : { region: options.region }),
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.roleArn === undefined ? {} : { credentials: assumeRole(sdk, options, options.roleArn, requestHandler) }),
+      }),
+  );
+}
+
+const NODE_VERSION_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Runs `construct` with the SDK's Node-version warning switched off. On Node
+ * 20 the SDK's first client writes a multi-line `process.emitWarning` to
+ * stderr, which is secretvisor's one-JSON-line-per-event log. The SDK reads
+ * the switch synchronously while constructing and then never warns again, so
+ * it is set only for that moment and the child never inherits it.
+ */
+function withoutNodeVersionWarning<T>(construct: () => T): T {
+  if (process.env[NODE_VERSION_WARNING_SWITCH] !== undefined) return construct();
+  process.env[NODE_VERSION_WARNING_SWITCH] = 'true';
+  try {
+    return construct();
+  } finally {
+    delete process.env[NODE_VERSION_WARNING_SWITCH];
+  }
+}
+
+/**
+ * Credentials of `roleArn`, obtained with the SDK's default chain through
+ * STS (which honours AWS_ENDPOINT_URL_STS). The client caches them and asks
+ * again shortly before they expire. Failures are tagged as assume-role
+ * failures so that messages can say which step failed.
+ */
+function assumeRole(
+  sdk: AwsSdk,
+  options: AwsClientOptions,
+  roleArn: string,
+  requestHandler: object,
+): RoleCredentials {
+  const provider = sdk.fromTemporaryCredentials({
+    params: {
+      RoleArn: roleArn,
+      RoleSessionName: options.sessionName,
+      DurationSeconds: ROLE_SESSION_SECONDS,
+      ...(options.externalId === undefined ? {} : { ExternalId: options.externalId }),
+    },
+    clientConfig: {
+      maxAttempts: AWS_MAX_ATTEMPTS,
+      requestHandler,
+      ...(options.region === undefined ? {} : { region: options.region }),
+    },
+  });
+  return async (properties) => {
+    try {
+      return await provider(properties);
+    } catch (error) {
+      throw new AssumeRoleError(roleArn, error);
+    }
+  };
+}

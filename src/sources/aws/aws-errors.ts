@@ -1,0 +1,123 @@
+import { ConfigError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
+import { AssumeRoleError } from './aws-client.js';
+
+/** The call that failed, for the message. */
+export interface AwsCallSite {
+  readonly source: string;
+  readonly secretId: string;
+  readonly operation: string;
+}
+
+/** An AWS or network failure reduced to what may be shown: never a value, never a credential. */
+interface AwsFailure {
+  readonly code: string;
+  readonly status: number | undefined;
+  /** AWS's own message, kept only for errors whose text cannot hold a response body. */
+  readonly detail: string | undefined;
+}
+
+type ErrorFields = Error & {
+  readonly $fault?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+  readonly code?: unknown;
+  readonly syscall?: unknown;
+};
+
+const MAX_DETAIL_LENGTH = 300;
+/** The SDK's messages for no region (`Region is missing`) and an unusable one such as an empty AWS_REGION. */
+const REGION_ERROR = /^Region (is missing|not accepted)/;
+
+const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
+const DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
+const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'RequestExpired']);
+const BAD_CREDENTIALS = new Set([
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+]);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'TimeoutError']);
+
+/**
+ * Turns whatever an AWS call threw into a SecretvisorError naming the source,
+ * the secret and the AWS error code, with a hint. Every AWS or network
+ * failure is a SourceUnavailableError (retried by the supervisor); a missing
+ * region is a ConfigError. The SDK error is not kept as `cause`, so no
+ * response body can reach a log through it.
+ */
+export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorError {
+  if (error instanceof SecretvisorError) return error;
+  const roleArn = error instanceof AssumeRoleError ? error.roleArn : undefined;
+  const failure = describeFailure(error instanceof AssumeRoleError ? error.cause : error);
+  const where = `aws-secrets-manager source "${site.source}"`;
+  if (failure.detail !== undefined && REGION_ERROR.test(failure.detail)) {
+    return new ConfigError(`${where}: no usable AWS region for secret "${site.secretId}": ${failure.detail}`, {
+      hint: "set `region` on the source, or AWS_REGION in secretvisor's environment",
+    });
+  }
+  const operation = roleArn === undefined ? site.operation : `assuming role ${roleArn}`;
+  const status = failure.status === undefined ? '' : ` (HTTP ${failure.status})`;
+  const detail = failure.detail === undefined ? '' : `: ${failure.detail}`;
+  return new SourceUnavailableError(`${where}: ${operation} for secret "${site.secretId}" failed: ${failure.code}${status}${detail}`, {
+    hint: hintFor(failure, roleArn !== undefined),
+  });
+}
+
+/** True when AWS refused the credentials as expired: cached credentials are stale and a new client should fetch fresh ones. */
+export function isExpiredCredentialsError(error: unknown): boolean {
+  const cause = error instanceof AssumeRoleError ? error.cause : error;
+  return cause instanceof Error && EXPIRED.has(cause.name);
+}
+
+function describeFailure(error: unknown): AwsFailure {
+  if (!(error instanceof Error)) return { code: 'UnknownError', status: undefined, detail: undefined };
+  const fields = error as ErrorFields;
+  if (fields.$fault !== undefined) {
+    return { code: error.name, status: fields.$metadata?.httpStatusCode, detail: oneLine(error.message) };
+  }
+  if (typeof fields.code === 'string') {
+    const safe = fields.syscall !== undefined || error.name === 'TimeoutError';
+    return { code: fields.code, status: undefined, detail: safe ? oneLine(error.message) : undefined };
+  }
+  const safe = error.name === 'CredentialsProviderError' || REGION_ERROR.test(error.message);
+  return { code: error.name, status: undefined, detail: safe ? oneLine(error.message) : undefined };
+}
+
+function hintFor(failure: AwsFailure, assumingRole: boolean): string | undefined {
+  const { code } = failure;
+  if (THROTTLING.has(code)) {
+    return 'AWS is throttling these requests; secretvisor retries with backoff. If it persists, raise `refresh` or spread the fleet';
+  }
+  if (code === 'ResourceNotFoundException') {
+    return 'check `secretId` and `region`: the secret must exist in that account and region';
+  }
+  if (DENIED.has(code)) {
+    return assumingRole
+      ? "check that the role's trust policy lets secretvisor's identity call sts:AssumeRole and that `externalId` matches its sts:ExternalId condition"
+      : 'allow secretsmanager:DescribeSecret and secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key) for the identity secretvisor uses';
+  }
+  if (EXPIRED.has(code)) {
+    return 'the AWS credentials secretvisor uses have expired: renew them, or use a role or instance profile the SDK refreshes itself';
+  }
+  if (BAD_CREDENTIALS.has(code)) {
+    return 'check the AWS credentials secretvisor uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the instance or task role)';
+  }
+  if (code === 'CredentialsProviderError') {
+    return "give secretvisor AWS credentials through the SDK's default chain: environment variables, a profile, or an instance or task role";
+  }
+  if (NETWORK.has(code)) {
+    return 'check that this host can reach the endpoint (VPC endpoint, proxy, security groups, DNS); secretvisor retries with backoff';
+  }
+  if (failure.status !== undefined && failure.status >= 500) {
+    return "an error on AWS's side; secretvisor retries with backoff";
+  }
+  return undefined;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_DETAIL_LENGTH ? `${flat.slice(0, MAX_DETAIL_LENGTH)}…` : flat;
+}

@@ -1,0 +1,87 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, SourceUnavailableError } from '../../errors.js';
+import { SecretValue } from '../../secret-value.js';
+import type { RawVaultAuth } from '../../config/schema.js';
+
+/** Where Kubernetes mounts a pod's service-account token. */
+export const DEFAULT_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** How credentials are read: a file reader applying the source's permission policy, the env, the source's name. */
+export interface CredentialInput {
+  /** Reads a credential file; `key` (`auth.tokenFile`) names it in errors. */
+  readonly read: (path: string, key: string) => Promise<SecretValue>;
+  readonly env: NodeJS.ProcessEnv;
+  /** `vault source "core"`. */
+  readonly what: string;
+}
+
+type AuthOf<M extends RawVaultAuth['method']> = Extract<RawVaultAuth, { method: M }>;
+
+/** A token and where it came from (`auth.tokenFile /etc/x`, `VAULT_TOKEN`), for messages. */
+export interface TokenCredential {
+  readonly token: SecretValue;
+  readonly from: string;
+}
+
+/** Strips one trailing newline (`\n` or `\r\n`), as files written by `echo` or editors end with one. */
+export function stripNewline(value: SecretValue): SecretValue {
+  const text = value.reveal();
+  const stripped = text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
+  return stripped === text ? value : new SecretValue(stripped);
+}
+
+/**
+ * The token of the `token` method: `tokenFile`, else VAULT_TOKEN, else
+ * `~/.vault-token` (the file `vault login` writes). Files are checked like
+ * secret files. None of them present is retryable: an agent or an operator
+ * may be about to write it.
+ */
+export async function readTokenCredential(auth: AuthOf<'token'>, input: CredentialInput): Promise<TokenCredential> {
+  if (auth.tokenFile !== undefined) {
+    return { token: await readNonEmpty(auth.tokenFile, 'auth.tokenFile', input), from: `auth.tokenFile ${auth.tokenFile}` };
+  }
+  const fromEnv = input.env.VAULT_TOKEN;
+  if (fromEnv !== undefined && fromEnv !== '') return { token: new SecretValue(fromEnv), from: 'VAULT_TOKEN' };
+  const file = join(input.env.HOME ?? homedir(), '.vault-token');
+  try {
+    return { token: await readNonEmpty(file, '~/.vault-token', input), from: file };
+  } catch (error) {
+    if (!(error instanceof SourceUnavailableError)) throw error;
+    throw new SourceUnavailableError(`${input.what}: no Vault token: auth.tokenFile is not set, VAULT_TOKEN is empty and ${file} cannot be read`, {
+      hint: 'set auth.tokenFile, give secretvisor VAULT_TOKEN, or run `vault login` as this user',
+    });
+  }
+}
+
+/** The role_id (inline or from `roleIdFile`) and secret_id (from `secretIdFile`, when the role binds one). */
+export async function readAppRoleCredentials(
+  auth: AuthOf<'approle'>,
+  input: CredentialInput,
+): Promise<{ readonly roleId: SecretValue; readonly secretId: SecretValue | undefined }> {
+  validateAppRoleAuth(auth, input.what);
+  const roleId =
+    auth.roleIdFile === undefined ? new SecretValue(auth.roleId as string) : await readNonEmpty(auth.roleIdFile, 'auth.roleIdFile', input);
+  const secretId = auth.secretIdFile === undefined ? undefined : await readNonEmpty(auth.secretIdFile, 'auth.secretIdFile', input);
+  return { roleId, secretId };
+}
+
+/** The service-account JWT of the `kubernetes` method, from `jwtFile` or the pod's default mount. */
+export async function readKubernetesJwt(auth: AuthOf<'kubernetes'>, input: CredentialInput): Promise<SecretValue> {
+  return readNonEmpty(auth.jwtFile ?? DEFAULT_JWT_FILE, 'auth.jwtFile', input);
+}
+
+/** Throws ConfigError unless exactly one of `roleId` and `roleIdFile` is set. */
+export function validateAppRoleAuth(auth: AuthOf<'approle'>, what: string): void {
+  if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {
+    throw new ConfigError(`${what}: approle auth needs exactly one of roleId and roleIdFile`, { hint: 'set roleId: or roleIdFile: under auth:' });
+  }
+}
+
+async function readNonEmpty(path: string, key: string, input: CredentialInput): Promise<SecretValue> {
+  const value = stripNewline(await input.read(path, key));
+  if (value.byteLength === 0) {
+    throw new SourceUnavailableError(`${input.what}: ${key} ${path} is empty`, { hint: `write the credential into ${path}` });
+  }
+  return value;
+}

@@ -1,0 +1,141 @@
+import { SecretvisorError } from '../../errors.js';
+import type { VaultSourceConfig } from '../../config/config.js';
+import { readSecretFile } from '../read-secret-file.js';
+import type { SecretSource, Snapshot, SourceContext } from '../source.js';
+import { createVaultClient, getSkipVerify, type VaultClientOptions } from './vault-client.js';
+import { systemClock, type VaultClock } from './vault-clock.js';
+import type { VaultCall, VaultHttp } from './vault-http.js';
+import { isDenied, toUnavailableError } from './vault-failure.js';
+import { loginVault } from './vault-login.js';
+import { TokenSession } from './token-session.js';
+import { getSessionKey, sharedSessions, type SessionRegistry } from './session-registry.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { RefreshTimer } from './refresh-timer.js';
+import { parseSecretResponse, type SecretKind } from './secret-response.js';
+import type { CredentialInput } from './vault-credentials.js';
+
+/** Side effects of a Vault source, replaceable in tests; production defaults otherwise. */
+export interface VaultSourceOptions {
+  readonly clock?: VaultClock;
+  readonly createClient?: (options: VaultClientOptions) => Promise<VaultHttp>;
+  readonly sessions?: SessionRegistry;
+}
+
+interface Parts {
+  readonly http: VaultHttp;
+  readonly session: TokenSession;
+  readonly keeper: LeaseKeeper;
+}
+
+/**
+ * A Vault secret: KV v2, KV v1 or dynamic credentials. Sources with the same
+ * address, namespace and auth share one token. KV secrets are re-read every
+ * `refresh` — one request when nothing changed — and dynamic credentials
+ * are answered from what is held until their lease is due for re-issue.
+ * Failed reads throw SourceUnavailableError; the supervisor keeps the last
+ * good values and retries with backoff.
+ */
+export function createVaultSource(context: SourceContext<VaultSourceConfig>, options: VaultSourceOptions = {}): SecretSource {
+  const { config } = context;
+  const clock = options.clock ?? systemClock;
+  const sessions = options.sessions ?? sharedSessions;
+  const sessionKey = getSessionKey(config);
+  const what = `vault source "${config.name}"`;
+  const log = context.log.child({ source: config.name });
+  let onDue: ((reason: string) => void) | undefined;
+  const refresh = new RefreshTimer({ clock, refreshMs: config.refreshMs, onDue: (reason) => onDue?.(reason) });
+  let setup: Promise<Parts> | undefined;
+  let reading: Promise<Snapshot> | undefined;
+  let last: { readonly snapshot: Snapshot; readonly kind: SecretKind } | undefined;
+  let closed = false;
+
+  const credentials: CredentialInput = {
+    env: context.env,
+    what,
+    read: async (path, key) => (await readSecretFile(path, { policy: config.permissions, log, what: `${what} ${key}` })).value,
+  };
+
+  async function makeParts(): Promise<Parts> {
+    const http = await (options.createClient ?? createVaultClient)({
+      address: config.address,
+      namespace: config.namespace,
+      caCertFile: config.caCert,
+      timeoutMs: config.timeoutMs,
+      skipVerify: getSkipVerify(context.env),
+      what,
+      log,
+    });
+    const session = sessions.acquire(
+      sessionKey,
+      () =>
+        new TokenSession({
+          http,
+          clock,
+          log: context.log.child({ vaultAuth: config.auth.method, address: config.address }),
+          login: () => loginVault({ http, auth: config.auth, credentials, address: config.address }),
+        }),
+    );
+    const keeper = new LeaseKeeper({ http, session, clock, log, onReissue: (reason) => onDue?.(`dynamic credentials: ${reason}`) });
+    return { http, session, keeper };
+  }
+
+  async function call(parts: Parts, request: VaultCall): Promise<unknown> {
+    const token = await parts.session.getToken(request.signal);
+    try {
+      return await parts.http.call({ ...request, token });
+    } catch (error) {
+      if (!isDenied(error) || !(await parts.session.handleRejected(token))) throw error;
+      return parts.http.call({ ...request, token: await parts.session.getToken(request.signal) });
+    }
+  }
+
+  async function readOnce(signal: AbortSignal): Promise<Snapshot> {
+    try {
+      setup ??= makeParts();
+      const parts = await setup.catch((error: unknown) => {
+        setup = undefined;
+        throw error;
+      });
+      if (last?.kind === 'dynamic' && parts.keeper.isCurrent) return last.snapshot;
+      const response = await call(parts, { method: 'GET', path: config.path, signal });
+      const parsed = parseSecretResponse(response, config.path, what, clock.now());
+      if (parsed.lease !== undefined) parts.keeper.hold(parsed.lease);
+      const snapshot: Snapshot = { entries: parsed.entries, version: parsed.version, updatedAt: parsed.updatedAt };
+      if (last?.snapshot.version !== snapshot.version) {
+        log.info({ version: snapshot.version, keys: parsed.entries.size, kind: parsed.kind }, 'read new secrets from Vault');
+      }
+      last = { snapshot, kind: parsed.kind };
+      refresh.setPolling(parsed.kind !== 'dynamic');
+      return snapshot;
+    } catch (error) {
+      refresh.setPolling(true);
+      throw error instanceof SecretvisorError ? error : toUnavailableError(error, { what, action: `read ${config.path}`, address: config.address });
+    }
+  }
+
+  return {
+    name: config.name,
+    kind: config.type,
+    read(signal) {
+      reading ??= readOnce(signal).finally(() => {
+        reading = undefined;
+      });
+      return reading;
+    },
+    watch(callback) {
+      onDue = callback;
+      refresh.start();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      onDue = undefined;
+      refresh.stop();
+      const parts = await setup?.catch(() => undefined);
+      if (parts === undefined) return;
+      parts.keeper.stop();
+      if (config.revokeOnExit) await parts.keeper.revokeAll();
+      sessions.release(sessionKey);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startCli } from '../helpers/cli.js';
+import { randomSecret } from '../helpers/secrets.js';
+import { FIXTURES, makeProject, waitForRecords } from '../helpers/project.js';
+import { isAlive, isListening, waitForDeath } from '../helpers/processes.js';
+
+const secret = randomSecret('sig');
+
+function project(onChange = '{ stopTimeout: 500ms }'): string {
+  return makeProject({
+    'secretvisor.yaml': `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nonChange: ${onChange}\n`,
+    'app.env': `APP_SECRET=${secret}\n`,
+  });
+}
+
+function startRecorder(dir: string, extraArgs: string[] = []) {
+  const records = join(dir, 'records.jsonl');
+  const cli = startCli(['run', ...extraArgs, '--', process.execPath, FIXTURES.recordEnv], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, RECORD_FILE: records, RECORD_KEYS: 'APP_SECRET' },
+  });
+  return { cli, records };
+}
+
+describe('signals', () => {
+  it.each(['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH'] as const)('forwards %s to the child', async (signal) => {
+    const { cli, records } = startRecorder(project());
+    await cli.waitForStdout('ready');
+    cli.kill(signal);
+    await waitForRecords(records, (lines) => lines.some((line) => line.event === 'signal' && line.signal === signal), `${signal} at the child`);
+    cli.kill('SIGTERM');
+    const result = await cli.exited();
+    expect(result.code).toBe(0);
+  });
+
+  it('never opens the debugger on SIGUSR1', async () => {
+    const { cli, records } = startRecorder(project());
+    await cli.waitForStdout('ready');
+    cli.kill('SIGUSR1');
+    await waitForRecords(records, (lines) => lines.some((line) => line.signal === 'SIGUSR1'), 'SIGUSR1 at the child');
+    expect(await isListening(9229)).toBe(false);
+    expect(cli.stderr).not.toContain('Debugger listening');
+    cli.kill('SIGTERM');
+    await cli.exited();
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops the child on %s and exits with its code', async (signal) => {
+    const { cli, records } = startRecorder(project());
+    await cli.waitForStdout('ready');
+    cli.kill(signal);
+    const result = await cli.exited();
+    expect(result.code).toBe(0);
+    const lines = await waitForRecords(records, (l) => l.some((line) => line.event === 'stop'), 'the child to stop');
+    expect(lines.filter((line) => line.event === 'start')).toHaveLength(1);
+  });
+
+  it('uses the configured stop signal', async () => {
+    const { cli, records } = startRecorder(project('{ stopSignal: SIGUSR2, stopTimeout: 300ms }'));
+    await cli.waitForStdout('ready');
+    cli.kill('SIGTERM');
+    const result = await cli.exited();
+    await waitForRecords(records, (l) => l.some((line) => line.signal === 'SIGUSR2'), 'SIGUSR2 as the stop signal');
+    expect(result.code).toBe(137);
+  });
+
+  it('kills a child that ignores SIGTERM, and its grandchild, after stopTimeout', async () => {
+    const dir = project();
+    const cli = startCli(['run', '--', process.execPath, FIXTURES.ignoreSigterm], { cwd: dir });
+    await cli.waitForStdout('ready');
+    const [, child, grandchild] = (/ready (\d+) (\d+)/.exec(cli.stdout) ?? []).map(Number);
+    expect(isAlive(child as number) && isAlive(grandchild as number)).toBe(true);
+    const started = Date.now();
+    cli.kill('SIGTERM');
+    const result = await cli.exited();
+    expect(result.code).toBe(137);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(await waitForDeath(child as number, 2_000)).toBe(true);
+    expect(await waitForDeath(grandchild as number, 2_000)).toBe(true);
+  });
+
+  it('does not restart or leave a child behind when the child exits by itself (onExit: exit)', async () => {
+    const dir = project();
+    const records = join(dir, 'records.jsonl');
+    const cli = startCli(['run', '--', process.execPath, FIXTURES.recordEnv], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, RECORD_FILE: records, RECORD_KEYS: 'APP_SECRET', EXIT_CODE: '7' },
+    });
+    const result = await cli.exited();
+    expect(result.code).toBe(7);
+    const lines = await waitForRecords(records, (l) => l.length > 0, 'one start');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.values.APP_SECRET).toBe(secret);
+  });
+});
