@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, SecretDataError, SourceUnavailableError } from '../../../../src/errors.js';
+import { AssumeRoleError } from '../../../../src/sources/aws/aws-client.js';
+import { toSourceError } from '../../../../src/sources/aws/aws-errors.js';
+import { expectNoLeak, randomSecret } from '../../../helpers/secrets.js';
+
+const site = { source: 'finance', secretId: 'noxus/pools/finance', operation: 'DescribeSecret' };
+
+function serviceError(name: string, status: number, message: string): Error {
+  return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+}
+
+function systemError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code, syscall: 'connect' });
+}
+
+describe('toSourceError', () => {
+  it.each([
+    [serviceError('ThrottlingException', 400, 'Rate exceeded'), 'ThrottlingException (HTTP 400): Rate exceeded', 'refresh'],
+    [serviceError('InternalServiceError', 500, 'oops'), 'InternalServiceError (HTTP 500)', 'retries'],
+    [serviceError('ResourceNotFoundException', 400, 'not found'), 'ResourceNotFoundException', 'secretId'],
+    [serviceError('AccessDeniedException', 400, 'denied'), 'AccessDeniedException', 'secretsmanager:GetSecretValue'],
+    [serviceError('ExpiredTokenException', 400, 'expired'), 'ExpiredTokenException', 'expired'],
+    [serviceError('UnrecognizedClientException', 400, 'invalid'), 'UnrecognizedClientException', 'AWS_ACCESS_KEY_ID'],
+    [systemError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'), 'ECONNREFUSED: connect ECONNREFUSED', 'reach the endpoint'],
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'CredentialsProviderError', 'default chain'],
+  ])('names the AWS code of %s with a hint', (error, text, hint) => {
+    const converted = toSourceError(error, site);
+    expect(converted).toBeInstanceOf(SourceUnavailableError);
+    expect(converted.message).toBe(
+      `aws-secrets-manager source "finance": DescribeSecret for secret "noxus/pools/finance" failed: ${converted.message.split('failed: ')[1]}`,
+    );
+    expect(converted.message).toContain(text);
+    expect(converted.hint).toContain(hint);
+    expect(converted.cause).toBeUndefined();
+  });
+
+  it('says which role could not be assumed, with the trust-policy hint', () => {
+    const converted = toSourceError(
+      new AssumeRoleError('arn:aws:iam::1:role/r', serviceError('AccessDenied', 403, 'not authorized')),
+      site,
+    );
+    expect(converted.message).toContain('assuming role arn:aws:iam::1:role/r for secret "noxus/pools/finance" failed: AccessDenied (HTTP 403)');
+    expect(converted.hint).toContain('externalId');
+  });
+
+  it('drops the text of errors that may quote a response body', () => {
+    const body = randomSecret('response-body');
+    const converted = toSourceError(new SyntaxError(`Unexpected token 'x', "${body}" is not valid JSON`), site);
+    expect(converted.message).toContain('failed: SyntaxError');
+    expectNoLeak(`${converted.message} ${converted.hint ?? ''}`, 'error message');
+  });
+
+  it.each(['Region is missing', 'Region not accepted: region="" is not a valid hostname component.'])(
+    'turns "%s" into a config error (exit 78)',
+    (message) => {
+      const converted = toSourceError(new Error(message), site);
+      expect(converted).toBeInstanceOf(ConfigError);
+      expect(converted.exitCode).toBe(78);
+      expect(converted.hint).toContain('AWS_REGION');
+    },
+  );
+
+  it('passes secretvisor errors through unchanged', () => {
+    const original = new SecretDataError('bad data');
+    expect(toSourceError(original, site)).toBe(original);
+  });
+});
