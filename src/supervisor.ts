@@ -10,6 +10,7 @@ import { resolvePlan } from './render/resolve-plan.js';
 import type { Plan } from './render/build-plan.js';
 import { diffPlans, type PlanDiff } from './render/diff-plans.js';
 import { createRuntimeDir, removeRuntimeDir, runtimeBase } from './render/runtime-dir.js';
+import { sweepRuntimeDirs } from './render/sweep-runtime-dirs.js';
 import { writeFileOutputs, type FileOwner } from './render/write-files.js';
 import { Debouncer } from './watch/debounce.js';
 import { REMOTE_BACKOFF, backoffDelay, jitter } from './watch/backoff.js';
@@ -113,7 +114,13 @@ export class Supervisor {
       signal: this.#abort.signal,
     });
     for (const [name, snapshot] of snapshots) this.#lastGood.set(name, { snapshot, at: Date.now() });
-    if (config.files.length > 0) this.#runtimeDir = await createRuntimeDir(runtimeBase(options.parentEnv));
+    if (config.files.length > 0) {
+      const base = runtimeBase(options.parentEnv);
+      await sweepRuntimeDirs(base, { log: this.#log, childUser: options.childUser });
+      this.#runtimeDir = await createRuntimeDir(base, options.childUser);
+      // A stop during start-up has cleaned up already: the folder must not outlive it.
+      if (this.#finished) return removeRuntimeDir(this.#runtimeDir);
+    }
     const plan = this.#resolve(snapshots);
     await this.#writeFiles(plan);
     this.#plan = plan;
@@ -174,7 +181,11 @@ export class Supervisor {
     const changed: string[] = [];
     for (const name of names) {
       const snapshot = await this.#readSource(name);
-      if (snapshot === undefined || snapshot.version === next.get(name)?.version) continue;
+      if (snapshot === undefined) continue;
+      if (snapshot.version === next.get(name)?.version) {
+        this.#log.debug({ source: name }, `source "${name}" re-read: unchanged`);
+        continue;
+      }
       next.set(name, snapshot);
       changed.push(name);
     }
