@@ -2,6 +2,7 @@ import { findConfig } from '../config/find-config.js';
 import { handleSignals } from '../early-signals.js';
 import { findCommand } from '../child/find-command.js';
 import { wrapForPid1 } from '../child/pid1.js';
+import { getChildUser } from '../child/resolve-user.js';
 import { Supervisor } from '../supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
 import { stringOption, type CommandContext } from '../cli/context.js';
@@ -54,9 +55,15 @@ export async function runCommand(context: CommandContext): Promise<number> {
     log: context.log,
     once: context.values.once === true,
     ownGroup,
+    childUser: await getChildUser(config),
     notify: notifier?.notify,
   });
-  handleSignals(HANDLED_SIGNALS, (signal) => supervisor.handleSignal(signal));
+  handleSignals(HANDLED_SIGNALS, (signal) => {
+    supervisor.handleSignal(signal);
+    // Ctrl-Z: the child's group is stopped (by the terminal, or by the
+    // forward above); now stop ourselves too, as a job control shell expects.
+    if (signal === 'SIGTSTP') process.kill(process.pid, 'SIGSTOP');
+  });
   try {
     return await supervisor.run();
   } finally {
