@@ -1,6 +1,9 @@
-import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import { chmod, lchown, mkdtemp, realpath, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { ConfigError, ExitCode, SecretvisorError } from '../errors.js';
+import { removeTree } from './remove-tree.js';
+import type { FileOwner } from './write-files.js';
 
 /** Name prefix of runtime folders, so a later start can find leftovers of a killed run. */
 export const RUNTIME_DIR_PREFIX = 'secretvisor.';
@@ -16,14 +19,52 @@ export function runtimeBase(env: NodeJS.ProcessEnv): string {
   return tmpdir();
 }
 
-/** Creates this run's private folder (0700), named after our pid so leftovers can be told apart. */
-export async function createRuntimeDir(base: string): Promise<string> {
-  const dir = await mkdtemp(join(base, `${RUNTIME_DIR_PREFIX}${process.pid}.`));
+/**
+ * Creates this run's private folder `secretvisor.<pid>.XXXXXX` in `base`:
+ * mode 0700 whatever the umask, owned by `owner` when the child runs as
+ * another user (who must be able to reach it through `base`).
+ */
+export async function createRuntimeDir(base: string, owner?: FileOwner): Promise<string> {
+  if (owner !== undefined) await validateReachable(base, owner);
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(base, `${RUNTIME_DIR_PREFIX}${process.pid}.`));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new SecretvisorError(ExitCode.failure, `cannot create the runtime folder for file outputs in ${base} (${code})`, {
+      hint: 'create that folder (writable by secretvisor), or point RUNTIME_DIRECTORY or XDG_RUNTIME_DIR at one that exists',
+      cause: error,
+    });
+  }
   await chmod(dir, 0o700);
+  if (owner !== undefined) await lchown(dir, owner.uid, owner.gid);
   return dir;
 }
 
 /** Removes a runtime folder and everything in it; a missing folder is fine. */
 export async function removeRuntimeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(dir);
+}
+
+// The child gets only its primary group (spawning drops supplementary groups),
+// so owner, primary group and others' search bits decide.
+async function validateReachable(base: string, owner: FileOwner): Promise<void> {
+  if (owner.uid === 0) return;
+  let folder = await realpath(base).catch(() => base);
+  for (;;) {
+    const stats = await stat(folder).catch(() => undefined);
+    if (stats !== undefined) {
+      const bit = stats.uid === owner.uid ? 0o100 : stats.gid === owner.gid ? 0o010 : 0o001;
+      if ((stats.mode & bit) === 0) {
+        const mode = `0${(stats.mode & 0o777).toString(8)}`;
+        throw new ConfigError(
+          `the child's user (uid ${owner.uid}, gid ${owner.gid}) cannot reach its file outputs: ${folder} (mode ${mode}, owner ${stats.uid}:${stats.gid}) does not let it through`,
+          { hint: `point RUNTIME_DIRECTORY or XDG_RUNTIME_DIR at a folder that user can traverse (systemd: RuntimeDirectory=), or run chmod o+x ${folder}` },
+        );
+      }
+    }
+    const parent = dirname(folder);
+    if (parent === folder) return;
+    folder = parent;
+  }
 }

@@ -1,6 +1,6 @@
-import { open, rename, mkdir, lstat, unlink, chown } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { RenderedFile } from './build-plan.js';
@@ -12,59 +12,85 @@ export interface FileOwner {
 }
 
 /**
- * Writes each file output into the runtime folder atomically: a temp file is
- * created with the final mode before any byte is written, filled, fsynced,
- * and renamed over the old one — a reader sees the old file or the new one,
- * never a part. Refuses symlinks inside the folder.
+ * Writes each file output into `dir` atomically: a temp file is created
+ * (O_EXCL, no link followed) with the final mode and owner before any byte is
+ * written, then filled, fsynced and renamed over the old one — a reader sees
+ * the old file or the new one, never a part. Folders on the way are made
+ * 0700. A symlink or a folder where a file output or its folders go is
+ * refused (ConfigError, exit 78), so nothing is written outside `dir`.
  */
-export async function writeFileOutputs(runtimeDir: string, files: readonly RenderedFile[], owner?: FileOwner): Promise<void> {
+export async function writeFileOutputs(dir: string, files: readonly RenderedFile[], owner?: FileOwner): Promise<void> {
+  const touched = new Set<string>();
   for (const file of files) {
-    const target = join(runtimeDir, file.path);
-    await makeParents(runtimeDir, dirname(target), owner);
-    await refuseSymlink(target, file.path);
+    const target = join(dir, file.path);
+    await makeParents(dir, dirname(target), owner);
+    await validateTarget(target, file.path);
     await writeAtomically(target, file, owner);
+    touched.add(dirname(target));
   }
+  // The rename is durable only once its folder is synced.
+  for (const folder of touched) await syncFolder(folder);
 }
 
 async function makeParents(root: string, folder: string, owner: FileOwner | undefined): Promise<void> {
   let current = root;
   for (const part of relative(root, folder).split(sep).filter((p) => p !== '')) {
     current = join(current, part);
-    await refuseSymlink(current, relative(root, current));
-    try {
+    const shown = relative(root, current);
+    const stats = await lstat(current).catch(ignoreMissing);
+    if (stats === undefined) {
       await mkdir(current, { mode: 0o700 });
-      if (owner !== undefined) await chown(current, owner.uid, owner.gid);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await chmod(current, 0o700);
+      if (owner !== undefined) await lchown(current, owner.uid, owner.gid);
+    } else if (stats.isSymbolicLink()) {
+      throw refusal(`folder ${shown} of a file output is a symlink`);
+    } else if (!stats.isDirectory()) {
+      throw refusal(`${shown} is in the way of a file output: it should be a folder`);
     }
   }
 }
 
-async function refuseSymlink(path: string, shown: string): Promise<void> {
-  try {
-    if ((await lstat(path)).isSymbolicLink()) {
-      throw new ConfigError(`file output ${shown} is a symlink inside the runtime folder; refusing to write through it`, {
-        hint: 'remove the link; secretvisor owns the runtime folder',
-      });
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+async function validateTarget(target: string, shown: string): Promise<void> {
+  const stats = await lstat(target).catch(ignoreMissing);
+  if (stats?.isSymbolicLink() === true) throw refusal(`file output ${shown} is a symlink`);
+  if (stats?.isDirectory() === true) throw refusal(`file output ${shown} is a folder`);
 }
 
 async function writeAtomically(target: string, file: RenderedFile, owner: FileOwner | undefined): Promise<void> {
-  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  // Hidden, so a child that scans the folder skips it.
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode);
   try {
+    // The umask may have taken bits away: set the mode exactly, before any content.
     await handle.chmod(file.mode);
     if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
     await handle.writeFile(file.content.reveal());
     await handle.sync();
-  } catch (error) {
     await handle.close();
+    await rename(temp, target);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await handle.close();
-  await rename(temp, target);
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function ignoreMissing(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw error;
+}
+
+function refusal(what: string): ConfigError {
+  return new ConfigError(`${what} inside the output folder; refusing to write through it`, {
+    hint: 'remove it: secretvisor owns the files and folders named under files:',
+  });
 }
