@@ -1,15 +1,16 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, lchown, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { findConfig } from '../config/find-config.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { getChildUser } from '../child/resolve-user.js';
 import { writeFileOutputs } from '../render/write-files.js';
 import { stringOption, type CommandContext } from '../cli/context.js';
 import { resolveOnce } from './resolve-once.js';
 
 /**
  * `secretvisor render --out DIR`: writes the file outputs once, with the same
- * modes and checks as `run`, and exits — for init containers and services
- * that manage their own restarts.
+ * modes and checks as `run` (and owned by `user`/`group` when root), and
+ * exits — for init containers and services that manage their own restarts.
  */
 export async function renderCommand(context: CommandContext): Promise<number> {
   const out = stringOption(context, 'out');
@@ -19,12 +20,20 @@ export async function renderCommand(context: CommandContext): Promise<number> {
   if (config.files.length === 0) {
     throw new ConfigError('render: the config has no files: entries to write', { hint: 'add a files: section, or use `secretvisor env`' });
   }
+  const owner = await getChildUser(config);
   const { plan } = await resolveOnce({ config, identity: context.identity, env: context.env, parentEnv: {}, log: context.log, runtimeDir: dir });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (((await stat(dir)).mode & 0o077) !== 0) {
-    context.log.warn({ path: dir }, `${dir} is open to group or others; the files themselves are ${plan.files.map((f) => `0${f.mode.toString(8)}`).join(', ')}`);
+  // A folder we make is private like run's; one that exists (a shared volume) keeps its mode and owner.
+  if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) {
+    await chmod(dir, 0o700);
+    if (owner !== undefined) await lchown(dir, owner.uid, owner.gid);
+  } else {
+    const mode = (await stat(dir)).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      const shown = `0${mode.toString(8)}`;
+      context.log.warn({ path: dir, mode: shown }, `${dir} is mode ${shown}: group or others can see (or replace) what is in it, though the files keep their own modes; chmod 700 ${dir} unless something else needs it`);
+    }
   }
-  await writeFileOutputs(dir, plan.files);
+  await writeFileOutputs(dir, plan.files, owner);
   context.log.info({ out: dir, files: plan.files.map((file) => file.path) }, `wrote ${plan.files.length} file(s) to ${dir}`);
   return 0;
 }
