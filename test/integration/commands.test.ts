@@ -41,6 +41,27 @@ describe('check', () => {
     expect(result.stdout).toContain('for: service worker, pool finance');
   });
 
+  it('without --service reads every source and resolves every service and pool', async () => {
+    const result = await runCli(['check'], { cwd: project() });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/\(global\)\s+-\s+2\s+ok\s+platform/);
+    expect(result.stdout).toMatch(/worker\s+-\s+2\s+ok\s+platform/);
+    expect(result.stdout).toMatch(/worker\s+finance\s+3\s+ok\s+platform, finance/);
+    expect(result.stdout).toContain('every service and pool resolves');
+  });
+
+  it('fails when any one pool does not resolve, naming it', async () => {
+    const dir = makeProject({
+      'secretvisor.yaml': CONFIG.replace('finance: { type: dotenv, path: finance.env }', 'finance: { type: dotenv, path: finance.env, required: [MISSING_KEY] }'),
+      'platform.env': `DB_PASSWORD=${password}\n`,
+      'finance.env': `BANKING_TOKEN=${poolToken}\n`,
+    });
+    const result = await runCli(['check'], { cwd: dir });
+    expect(result.code).toBe(65);
+    expect(result.stdout).toMatch(/worker\s+finance\s+-\s+FAILED/);
+    expect(logText(result.stderr)).toContain('required key MISSING_KEY missing');
+  });
+
   it('exits with the start-up error code when something is wrong', async () => {
     const dir = makeProject({ 'secretvisor.yaml': CONFIG, 'platform.env': { content: `DB_PASSWORD=${password}\n`, mode: 0o644 } });
     const result = await runCli(['check'], { cwd: dir });
