@@ -121,13 +121,15 @@ export class LeaseKeeper {
     }
     const deadline = getReissueDelay(remaining, this.#options.clock.random());
     if (isDenied(error) && token !== undefined && !(await this.#options.session.handleRejected(token))) {
-      this.#options.log.warn({ leaseId: lease.info.id }, "the token's policy does not allow renewing the lease; it will be re-issued before it expires");
+      const message = "the token's policy does not allow renewing the lease; it will be re-issued before it expires";
+      this.#options.log.warn({ leaseId: lease.info.id }, message);
       this.#timer.schedule(deadline, () => this.#markDue('the lease is near its end and cannot be renewed'));
       return;
     }
     this.#failures += 1;
     const retryMs = getRetryDelay(this.#failures, this.#options.clock.random());
-    this.#options.log.warn({ leaseId: lease.info.id, retryInMs: Math.round(Math.min(retryMs, deadline)) }, `could not renew the lease: ${getFailureReason(error)}`);
+    const retryInMs = Math.round(Math.min(retryMs, deadline));
+    this.#options.log.warn({ leaseId: lease.info.id, retryInMs }, `could not renew the lease: ${getFailureReason(error)}`);
     if (retryMs < deadline) this.#timer.schedule(retryMs, () => void this.#renew());
     else this.#timer.schedule(deadline, () => this.#markDue('the lease could not be renewed before its end'));
   }

@@ -1,10 +1,10 @@
 import { REMOTE_BACKOFF, backoffDelay } from '../../watch/backoff.js';
 
-/** Tokens and renewable leases are renewed after this share of their TTL. */
-export const RENEW_FRACTION = 2 / 3;
-/** Non-renewable or capped leases are re-issued between these shares of their TTL. */
-export const REISSUE_FRACTION_MIN = 0.85;
-export const REISSUE_FRACTION_MAX = 0.9;
+// Tokens and renewable leases are renewed after this share of their TTL;
+// leases that cannot be renewed are re-issued between the two shares below.
+const RENEW_FRACTION = 2 / 3;
+const REISSUE_FRACTION_MIN = 0.85;
+const REISSUE_FRACTION_MAX = 0.9;
 
 /** When to renew a token or lease of `ttlMs`: about 2/3 of it, 0–10 % earlier at random so a fleet spreads out. */
 export function getRenewDelay(ttlMs: number, random: number): number {

@@ -32,7 +32,9 @@ export function getSkipVerify(env: NodeJS.ProcessEnv): boolean {
 export async function createVaultClient(options: VaultClientOptions): Promise<VaultHttp> {
   const { default: nodeVault } = await import('node-vault');
   const ca = options.caCertFile === undefined ? undefined : await readCaCert(options.caCertFile, options.what);
-  if (options.skipVerify) options.log.warn({ address: options.address }, `${options.what}: VAULT_SKIP_VERIFY is set: TLS certificates are not verified`);
+  if (options.skipVerify) {
+    options.log.warn({ address: options.address }, `${options.what}: VAULT_SKIP_VERIFY is set: TLS certificates are not verified`);
+  }
   const client = nodeVault({
     endpoint: options.address,
     apiVersion: 'v1',

@@ -27,7 +27,6 @@ export const systemClock: VaultClock = {
 export class SingleTimer {
   readonly #clock: VaultClock;
   #handle: unknown;
-  #dueAt: number | undefined;
 
   constructor(clock: VaultClock) {
     this.#clock = clock;
@@ -36,24 +35,15 @@ export class SingleTimer {
   /** Runs `callback` after `ms`, cancelling whatever was scheduled before. */
   schedule(ms: number, callback: () => void): void {
     this.cancel();
-    const delay = Math.max(0, Math.round(ms));
-    this.#dueAt = this.#clock.now() + delay;
     this.#handle = this.#clock.setTimeout(() => {
       this.#handle = undefined;
-      this.#dueAt = undefined;
       callback();
-    }, delay);
+    }, Math.max(0, Math.round(ms)));
   }
 
   /** Cancels the pending callback, if any. */
   cancel(): void {
     if (this.#handle !== undefined) this.#clock.clearTimeout(this.#handle);
     this.#handle = undefined;
-    this.#dueAt = undefined;
-  }
-
-  /** Epoch ms the pending callback runs at; undefined when none is pending. */
-  get dueAt(): number | undefined {
-    return this.#dueAt;
   }
 }

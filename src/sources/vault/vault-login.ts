@@ -45,8 +45,8 @@ export async function loginVault(options: LoginOptions): Promise<VaultLogin> {
     case 'kubernetes': {
       const jwt = await readKubernetesJwt(auth, credentials);
       const path = `auth/${auth.mount ?? 'kubernetes'}/login`;
-      const response = await callLogin(options, { method: 'POST', path, body: { role: auth.role, jwt: jwt.reveal() } }, `kubernetes login at ${path}`);
-      return getAuthLogin(response, options);
+      const body = { role: auth.role, jwt: jwt.reveal() };
+      return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `kubernetes login at ${path}`), options);
     }
   }
 }

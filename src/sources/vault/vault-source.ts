@@ -1,4 +1,4 @@
-import { SecretvisorError } from '../../errors.js';
+import { SecretvisorError, SourceUnavailableError } from '../../errors.js';
 import type { VaultSourceConfig } from '../../config/config.js';
 import { readSecretFile } from '../read-secret-file.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
@@ -90,6 +90,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   }
 
   async function readOnce(signal: AbortSignal): Promise<Snapshot> {
+    if (closed) throw new SourceUnavailableError(`${what} is closed`);
     try {
       setup ??= makeParts();
       const parts = await setup.catch((error: unknown) => {
@@ -109,7 +110,8 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       return snapshot;
     } catch (error) {
       refresh.setPolling(true);
-      throw error instanceof SecretvisorError ? error : toUnavailableError(error, { what, action: `read ${config.path}`, address: config.address });
+      if (error instanceof SecretvisorError) throw error;
+      throw toUnavailableError(error, { what, action: `read ${config.path}`, address: config.address });
     }
   }
 

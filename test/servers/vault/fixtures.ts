@@ -1,0 +1,55 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { VaultSourceConfig } from '../../../src/config/config.js';
+import type { Logger } from '../../../src/log.js';
+
+/** A finalized Vault source config for tests: token auth, 5 min refresh, strict permissions, unless overridden. */
+export function vaultSourceConfig(overrides: Partial<VaultSourceConfig> & Pick<VaultSourceConfig, 'address' | 'path'>): VaultSourceConfig {
+  return {
+    name: 'core',
+    type: 'vault',
+    keys: undefined,
+    prefix: '',
+    required: [],
+    sanitize: false,
+    upcase: false,
+    permissions: 'strict',
+    asEnv: true,
+    allowNames: new Set(),
+    refreshMs: 300_000,
+    namespace: undefined,
+    caCert: undefined,
+    auth: { method: 'token' },
+    revokeOnExit: false,
+    timeoutMs: 2_000,
+    ...overrides,
+  };
+}
+
+/** A debug-level logger whose JSON lines are kept in `text`, for leak checks and assertions on events. */
+export function captureLog(): { readonly log: Logger; readonly lines: () => Record<string, unknown>[]; readonly text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const log = pino({ level: 'debug' }, stream);
+  const text = () => chunks.join('');
+  const lines = () =>
+    text()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { log, lines, text };
+}
+
+/** Resolves once `predicate` holds, polling every 10 ms; rejects after `timeoutMs` naming `what`. */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { getRequestError, raceAbort, VaultRequestError } from '../../../../src/sources/vault/vault-http.js';
+import { getFailureHint, isDenied, toUnavailableError } from '../../../../src/sources/vault/vault-failure.js';
+import { SourceUnavailableError } from '../../../../src/errors.js';
+import { SecretValue } from '../../../../src/secret-value.js';
+
+const CALL = { method: 'GET', path: 'secret/data/app' } as const;
+
+describe('getRequestError', () => {
+  it.each([
+    [{ message: 'Vault is sealed', response: { statusCode: 503 } }, 503, 'Vault is sealed'],
+    [{ message: 'Status 404', response: { statusCode: 404 } }, 404, ''],
+    [{ message: '1 error occurred:\n\t* permission denied\n\n', response: { statusCode: 403 } }, 403, '1 error occurred: * permission denied'],
+    [{ code: 'ECONNABORTED', message: 'timeout of 2000ms exceeded' }, undefined, 'no answer within 2000ms'],
+    [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8200' }, undefined, 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8200'],
+    [{ code: 'ECONNRESET', message: 'socket hang up' }, undefined, 'ECONNRESET: socket hang up'],
+  ])('maps %j to status %s and %j', (thrown, status, reason) => {
+    const error = getRequestError(thrown, CALL, 2000);
+    expect(error).toBeInstanceOf(VaultRequestError);
+    expect([error.status, error.message]).toEqual([status, reason]);
+  });
+
+  it('keeps nothing of the client error (whose config holds the token) and cuts out any credential echoed back', () => {
+    const token = new SecretValue('hvs.very-secret-token');
+    const thrown = {
+      message: 'bad token hvs.very-secret-token and secret id sid-12345',
+      response: { statusCode: 400 },
+      config: { headers: { 'X-Vault-Token': token.reveal() } },
+    };
+    const error = getRequestError(thrown, { method: 'POST', path: 'auth/approle/login', token, body: { secret_id: 'sid-12345' } }, 1000);
+    expect(error.message).toBe('bad token [redacted] and secret id [redacted]');
+    expect(JSON.stringify(error)).not.toContain('very-secret');
+    expect(error.cause).toBeUndefined();
+  });
+});
+
+describe('raceAbort', () => {
+  it('rejects as soon as the signal aborts', async () => {
+    const controller = new AbortController();
+    const pending = raceAbort(new Promise(() => undefined), controller.signal);
+    controller.abort();
+    await expect(pending).rejects.toThrow('aborted');
+  });
+
+  it('passes the result through otherwise', async () => {
+    await expect(raceAbort(Promise.resolve(3), new AbortController().signal)).resolves.toBe(3);
+  });
+});
+
+describe('toUnavailableError', () => {
+  const context = { what: 'vault source "core"', action: 'read secret/data/app', address: 'https://vault:8200' };
+
+  it('names the source, the action with its path, the address and the status', () => {
+    const error = toUnavailableError(new VaultRequestError(503, 'Vault is sealed'), context);
+    expect(error).toBeInstanceOf(SourceUnavailableError);
+    expect(error.exitCode).toBe(69);
+    expect(error.message).toBe('vault source "core": read secret/data/app at https://vault:8200 failed: 503 Vault is sealed');
+  });
+
+  it.each([
+    [undefined, 'connection refused', 'VAULT_ADDR'],
+    [403, 'permission denied', 'policy'],
+    [404, '', 'secret/data/app'],
+    [503, 'Vault is sealed', 'unseal'],
+    [500, 'internal error', 'server error'],
+    [429, 'rate limit', 'rate-limiting'],
+  ])('hints at the usual fix for status %s', (status, reason, hint) => {
+    expect(getFailureHint(new VaultRequestError(status, reason))).toContain(hint);
+  });
+
+  it('passes a SourceUnavailableError through', () => {
+    const original = new SourceUnavailableError('login refused');
+    expect(toUnavailableError(original, context)).toBe(original);
+  });
+
+  it('tells a 403 apart', () => {
+    expect(isDenied(new VaultRequestError(403, 'permission denied'))).toBe(true);
+    expect(isDenied(new VaultRequestError(404, ''))).toBe(false);
+    expect(isDenied(new Error('403'))).toBe(false);
+  });
+});
