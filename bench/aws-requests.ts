@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sourceCommon } from '../test/helpers/source-config.js';
 import type { AwsSourceConfig } from '../src/config/config.js';
 import { silentLogger } from '../src/log.js';
 import { createAwsSource } from '../src/sources/aws/aws-source.js';
@@ -136,17 +137,8 @@ function ratio(value: number, baseline: number): string {
 
 function benchConfig(name: string, secretId: string, endpoint: string): AwsSourceConfig {
   return {
+    ...sourceCommon(name, { refreshMs: REFRESH_SECONDS * 1000 }),
     type: 'aws-secrets-manager',
-    name,
-    keys: undefined,
-    prefix: '',
-    required: [],
-    sanitize: false,
-    upcase: false,
-    permissions: 'strict',
-    asEnv: true,
-    allowNames: new Set(),
-    refreshMs: REFRESH_SECONDS * 1000,
     region: 'eu-central-1',
     secretId,
     versionStage: 'AWSCURRENT',

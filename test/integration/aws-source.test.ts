@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sourceCommon } from '../helpers/source-config.js';
 import type { AwsSourceConfig } from '../../src/config/config.js';
 import { SecretDataError, SecretvisorError, SourceUnavailableError, describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
@@ -33,17 +34,8 @@ function captureLogger(): Logger {
 
 function awsConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
   return {
+    ...sourceCommon('platform', { refreshMs: 60_000 }),
     type: 'aws-secrets-manager',
-    name: 'platform',
-    keys: undefined,
-    prefix: '',
-    required: [],
-    sanitize: false,
-    upcase: false,
-    permissions: 'strict',
-    asEnv: true,
-    allowNames: new Set(),
-    refreshMs: 60_000,
     region: 'eu-central-1',
     secretId: 'noxus/global',
     versionStage: 'AWSCURRENT',

@@ -1,22 +1,14 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { sourceCommon } from '../../helpers/source-config.js';
 import type { VaultSourceConfig } from '../../../src/config/config.js';
 import type { Logger } from '../../../src/log.js';
 
 /** A finalized Vault source config for tests: token auth, 5 min refresh, strict permissions, unless overridden. */
 export function vaultSourceConfig(overrides: Partial<VaultSourceConfig> & Pick<VaultSourceConfig, 'address' | 'path'>): VaultSourceConfig {
   return {
-    name: 'core',
+    ...sourceCommon('core'),
     type: 'vault',
-    keys: undefined,
-    prefix: '',
-    required: [],
-    sanitize: false,
-    upcase: false,
-    permissions: 'strict',
-    asEnv: true,
-    allowNames: new Set(),
-    refreshMs: 300_000,
     namespace: undefined,
     caCert: undefined,
     auth: { method: 'token' },
