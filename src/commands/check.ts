@@ -22,7 +22,7 @@ export async function checkCommand(context: CommandContext): Promise<number> {
   const runtimeDir = join(runtimeBase(context.env), 'secretvisor.<pid>');
   const identities = context.identity.service === undefined ? listIdentities(config.scopes) : [context.identity];
   const names = [...new Set(identities.flatMap((identity) => sourcesOf(resolveLayers(config.scopes, identity))))];
-  const snapshots = await readSources({ config, names, identity: context.identity, env: context.env, log: context.log });
+  const snapshots = await readSources({ config, names, identity: context.identity, env: context.env, log: context.log, discardValues: true });
   const resolve = (identity: Identity): Resolution =>
     resolvePlan({ config, layers: resolveLayers(config.scopes, identity), snapshots, parentEnv: context.env, runtimeDir, argv: [], log: context.log });
 

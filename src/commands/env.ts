@@ -20,7 +20,9 @@ export async function envCommand(context: CommandContext): Promise<number> {
     throw new UsageError(`env: unknown --format ${format}`, { hint: `use one of: ${FORMATS.join(', ')}` });
   }
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
+  const reveal = context.values.reveal === true;
   const { plan } = await resolveOnce({
+    discardValues: !reveal,
     config,
     identity: context.identity,
     env: context.env,
@@ -28,7 +30,6 @@ export async function envCommand(context: CommandContext): Promise<number> {
     log: context.log,
     runtimeDir: join(runtimeBase(context.env), 'secretvisor.<pid>'),
   });
-  const reveal = context.values.reveal === true;
   const entries = [...plan.env]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]): [string, string] => [name, reveal ? value.reveal() : SECRET_MASK]);

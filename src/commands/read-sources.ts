@@ -14,6 +14,8 @@ export interface ReadSourcesOptions {
   /** secretvisor's own environment (source settings such as VAULT_ADDR). */
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  /** True when no value read will leave the process: dynamic credentials are revoked at once. */
+  readonly discardValues?: boolean;
 }
 
 /**
@@ -30,6 +32,6 @@ export async function readSources(options: ReadSourcesOptions): Promise<Map<stri
     }
     return await readAtStartup(sources, { timeoutMs: options.config.startupTimeoutMs, log: options.log });
   } finally {
-    await Promise.allSettled(sources.map((source) => source.close()));
+    await Promise.allSettled(sources.map((source) => source.close({ revokeLeases: options.discardValues === true })));
   }
 }

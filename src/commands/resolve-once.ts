@@ -15,6 +15,8 @@ export interface ResolveOnceOptions {
   readonly log: Logger;
   /** Where file outputs would go, for the path pointers in env. */
   readonly runtimeDir: string | undefined;
+  /** True when no value will leave the process (masked `env`): dynamic credentials are revoked at once. */
+  readonly discardValues?: boolean;
 }
 
 /**

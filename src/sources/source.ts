@@ -35,8 +35,18 @@ export interface SecretSource {
    * settles once watching is live (file watchers finish their first scan).
    */
   watch(onDue: (reason: string) => void): void | Promise<void>;
-  /** Stops every timer and watcher and releases what the source holds (revokes leases when configured). Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops every timer and watcher and releases what the source holds:
+   * leases are revoked when the source sets `revokeOnExit`, or when the
+   * caller says no value read will be used (`check`). Idempotent.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** How a source is closed. */
+export interface CloseOptions {
+  /** Revoke dynamic credentials even without `revokeOnExit`: nothing will use them. */
+  readonly revokeLeases?: boolean;
 }
 
 /** What every source factory receives. */

@@ -310,6 +310,23 @@ describe('secretvisor with Vault: leases and tokens', () => {
     expect(await stop(cli)).toBe(0);
   });
 
+  it.each([
+    [['check'], true],
+    [['env'], true],
+    [['env', '--reveal'], false],
+  ])('%j revokes the dynamic credentials it issued only when their values are not handed out (%s)', async (args, revoked) => {
+    const role = uniquePath('one-shot');
+    vault.secrets.addDatabaseRole({ role, ttl: 600, credentials: () => ({ username: randomSecret('user'), password: randomSecret('pw') }) });
+    const ws = workspace(`    path: database/creds/${role}`);
+    const result = await runCli([...args, '-c', ws.config], {
+      cwd: ws.dir,
+      env: cliEnv(ws, [], { VAULT_TOKEN: vault.tokens.create({ id: randomSecret('token') }) }),
+      allowSecretsOnStdout: args.includes('--reveal'),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(vault.secrets.leases().filter((lease) => lease.role === role).map((lease) => lease.revoked)).toEqual([revoked]);
+  });
+
   it('revokes its lease on exit with revokeOnExit', async () => {
     const role = uniquePath('revoked');
     vault.secrets.addDatabaseRole({ role, ttl: 600, credentials: () => ({ username: randomSecret('user'), password: randomSecret('pw') }) });

@@ -78,7 +78,7 @@ export class LeaseKeeper {
       try {
         const token = await this.#options.session.getToken();
         await this.#options.http.call({ method: 'PUT', path: 'sys/leases/revoke', token, body: { lease_id: lease.info.id } });
-        this.#options.log.info({ leaseId: lease.info.id }, 'revoked the lease (revokeOnExit)');
+        this.#options.log.info({ leaseId: lease.info.id }, 'revoked the lease');
       } catch (error) {
         this.#options.log.warn({ leaseId: lease.info.id }, `could not revoke the lease: ${getFailureReason(error)}`);
       }

@@ -128,7 +128,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       onDue = callback;
       refresh.start();
     },
-    async close() {
+    async close(options) {
       if (closed) return;
       closed = true;
       onDue = undefined;
@@ -136,7 +136,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       const parts = await setup?.catch(() => undefined);
       if (parts === undefined) return;
       parts.keeper.stop();
-      if (config.revokeOnExit) await parts.keeper.revokeAll();
+      if (config.revokeOnExit || options?.revokeLeases === true) await parts.keeper.revokeAll();
       sessions.release(sessionKey);
     },
   };
