@@ -16,8 +16,9 @@ export interface FileOwner {
  * (O_EXCL, no link followed) with the final mode and owner before any byte is
  * written, then filled, fsynced and renamed over the old one — a reader sees
  * the old file or the new one, never a part. Folders on the way are made
- * 0700. A symlink or a folder where a file output or its folders go is
- * refused (ConfigError, exit 78), so nothing is written outside `dir`.
+ * 0700. A symlink, or an entry of the wrong kind, where a file output or
+ * one of its folders goes is refused (ConfigError, exit 78): nothing is
+ * written through a link.
  */
 export async function writeFileOutputs(dir: string, files: readonly RenderedFile[], owner?: FileOwner): Promise<void> {
   const touched = new Set<string>();
