@@ -100,7 +100,8 @@ export class Supervisor {
   }
 
   async #startUp(): Promise<void> {
-    const { config, options } = { config: this.#options.config, options: this.#options };
+    const options = this.#options;
+    const { config } = options;
     this.#layers = resolveLayers(config.scopes, options.identity);
     for (const name of sourcesOf(this.#layers)) {
       const sourceConfig = config.sources.get(name);
@@ -125,6 +126,7 @@ export class Supervisor {
     await this.#writeFiles(plan);
     this.#plan = plan;
     await this.#startChild(plan, 'start-up');
+    if (this.#child === undefined) return;
     options.notify?.('READY=1');
     if (!options.once && !this.#finished) await this.#watch();
   }
@@ -146,6 +148,8 @@ export class Supervisor {
   }
 
   async #startChild(plan: Plan, reason: string): Promise<void> {
+    // A stop that arrived while the plan was being prepared wins: no child may start after it.
+    if (this.#stopping !== undefined || this.#finished) return;
     const { command, childUser, ownGroup } = this.#options;
     const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
     this.#child = child;
@@ -197,8 +201,18 @@ export class Supervisor {
       this.#log.error({ sources: changed, err: describeError(error) }, `new secrets from ${changed.join(', ')} rejected: ${describeError(error)}; the child keeps its last good secrets`);
       return;
     }
+    const diff = diffPlans(this.#plan as Plan, plan);
+    if (diff.envChanged || diff.filesChanged) {
+      try {
+        await this.#writeFiles(plan);
+      } catch (error) {
+        // Not committed as last good: the same change is tried again on the next event or refresh.
+        this.#log.error({ sources: changed, err: describeError(error) }, `could not write the file outputs: ${describeError(error)}; the child keeps its last good secrets`);
+        return;
+      }
+    }
     for (const name of changed) this.#lastGood.set(name, { snapshot: next.get(name) as Snapshot, at: Date.now() });
-    await this.#apply(plan, diffPlans(this.#plan as Plan, plan), changed);
+    await this.#apply(plan, diff, changed);
   }
 
   async #readSource(name: string): Promise<Snapshot | undefined> {
@@ -237,7 +251,6 @@ export class Supervisor {
       return;
     }
     const action = diff.envChanged ? onChange.env : onChange.files;
-    await this.#writeFiles(plan);
     this.#plan = plan;
     switch (action) {
       case 'restart':
