@@ -25,6 +25,7 @@ const COMMAND_LOADERS: Record<CommandName, () => Promise<CommandRunner>> = {
   check: async () => (await import('./commands/check.js')).checkCommand,
   env: async () => (await import('./commands/env.js')).envCommand,
   render: async () => (await import('./commands/render.js')).renderCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
 };
 

@@ -31,6 +31,12 @@ run options:
       --splay DUR          random delay before a restart (default 0s)
       --on-exit ACTION     exit|restart when the child exits by itself
 
+audit options (audit covers every source of the config: no --service or --pool):
+      --format FORMAT      table|json (default table)
+      --max-age AGE        flag secrets last changed longer ago than this (default 90d;
+                           units d, h, m, s, ms); exit 77 unsafe permissions, 69/65 a source
+                           cannot be read, 1 only rotation age, 0 all well
+
 Exit codes: the child's code; 128+N when it died of signal N; 64 usage; 65 unusable
 secret data; 69 source unreachable; 77 unsafe permissions; 78 invalid config;
 126 not executable; 127 not found; 1 other failure.

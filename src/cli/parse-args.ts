@@ -4,7 +4,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { UsageError } from '../errors.js';
 
 /** The verbs of SPEC.md. */
-export const COMMANDS = ['run', 'check', 'env', 'render', 'schema'] as const;
+export const COMMANDS = ['run', 'check', 'env', 'render', 'audit', 'schema'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const COMMON_OPTIONS = {
@@ -32,6 +32,15 @@ const OPTIONS = {
   check: COMMON_OPTIONS,
   env: { ...COMMON_OPTIONS, format: { type: 'string' }, reveal: { type: 'boolean' } },
   render: { ...COMMON_OPTIONS, out: { type: 'string' } },
+  // audit covers every source of the config, so it takes no --service or --pool.
+  audit: {
+    config: COMMON_OPTIONS.config,
+    'log-level': COMMON_OPTIONS['log-level'],
+    'log-format': COMMON_OPTIONS['log-format'],
+    help: COMMON_OPTIONS.help,
+    format: { type: 'string' },
+    'max-age': { type: 'string' },
+  },
   schema: { help: { type: 'boolean', short: 'h' } },
 } as const;
 

@@ -16,8 +16,6 @@ export interface NotifierOptions {
   /** secretvisor's own environment: NOTIFY_SOCKET and PATH come from here. */
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
-  /** The PID systemd should treat as the service's main process; secretvisor's own by default. */
-  readonly mainPid?: number | undefined;
 }
 
 const NOTIFY_PROGRAM = 'systemd-notify';
@@ -49,11 +47,10 @@ export function createNotifier(options: NotifierOptions): Notifier | undefined {
     );
     return undefined;
   }
-  const mainPid = options.mainPid ?? process.pid;
   let queue: Promise<void> = Promise.resolve();
   return {
     notify: (state) => {
-      const args = state === 'READY=1' ? [state, `MAINPID=${mainPid}`] : [state];
+      const args = state === 'READY=1' ? [state, `MAINPID=${process.pid}`] : [state];
       queue = queue.then(() => send(program, args, socket, log));
     },
     settled: () => queue,

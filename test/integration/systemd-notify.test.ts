@@ -1,0 +1,195 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, RunningCli, baseEnv, startCli } from '../helpers/cli.js';
+import { randomSecret } from '../helpers/secrets.js';
+import { tempDir, writeSecretFile } from '../helpers/tmp.js';
+
+const LISTENER = fileURLToPath(new URL('../fixtures/notify-listener.py', import.meta.url));
+const RECORD_ENV = fileURLToPath(new URL('../fixtures/record-env.mjs', import.meta.url));
+/** Service-manager plumbing that must never reach the child. */
+const PLUMBING = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
+const NOBODY = 65_534;
+
+const hasPython = spawnSync('python3', ['-c', 'import socket; socket.SO_PASSCRED'], { stdio: 'ignore' }).status === 0;
+const hasSystemdNotify = spawnSync('systemd-notify', ['--help'], { stdio: 'ignore' }).status === 0;
+const isRoot = process.getuid?.() === 0;
+const missing = !hasPython ? 'python3 (the test notify socket)' : !hasSystemdNotify ? 'systemd-notify (apt-get install systemd)' : undefined;
+
+interface Notification {
+  readonly message: string;
+  /** The PID the kernel reports as sender, as systemd sees it. */
+  readonly sender: number | null;
+  /** Command lines of the sender's children when the message arrived. */
+  readonly senderChildren: readonly string[];
+}
+
+/** A test notify socket: a small Python listener, since Node cannot bind Unix datagram sockets. */
+class NotifySocket {
+  readonly path: string;
+  readonly received: Notification[] = [];
+  readonly #process: ChildProcess;
+  #buffer = '';
+  #listening = false;
+
+  constructor(dir: string) {
+    this.path = join(dir, 'notify.sock');
+    this.#process = spawn('python3', [LISTENER, this.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.#process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.#buffer += chunk;
+      const lines = this.#buffer.split('\n');
+      this.#buffer = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('{')) this.received.push(JSON.parse(line) as Notification);
+      if (lines.includes('listening')) this.#listening = true;
+    });
+  }
+
+  /** Resolves once the socket is bound. */
+  ready(): Promise<void> {
+    return this.waitFor(() => this.#listening, 'the listener to bind');
+  }
+
+  /** Resolves with the first message whose text contains `text`. */
+  async message(text: string): Promise<Notification> {
+    await this.waitFor(() => this.received.some((n) => n.message.includes(text)), `a ${text} notification`);
+    return this.received.find((n) => n.message.includes(text)) as Notification;
+  }
+
+  async waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#process.exitCode !== null || this.#process.signalCode !== null) return;
+    this.#process.kill('SIGTERM');
+    await once(this.#process, 'close');
+  }
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Setup {
+  readonly dir: string;
+  readonly socket: NotifySocket;
+  readonly recordFile: string;
+  readonly secret: string;
+}
+
+async function setUp(owner?: number): Promise<Setup> {
+  const dir = tempDir('sv-notify-');
+  const secret = randomSecret('notify-db-password');
+  writeSecretFile(join(dir, 'app.env'), `DB_PASSWORD=${secret}\n`);
+  writeFileSync(join(dir, 'secretvisor.yaml'), 'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes:\n  global: [app]\n');
+  const recordFile = join(dir, 'record.jsonl');
+  if (owner !== undefined) {
+    for (const path of [dir, join(dir, 'app.env'), join(dir, 'secretvisor.yaml')]) chownSync(path, owner, owner);
+    chmodSync(dir, 0o755);
+  }
+  const socket = new NotifySocket(dir);
+  cleanups.push(() => socket.close());
+  await socket.ready();
+  return { dir, socket, recordFile, secret };
+}
+
+function startSupervised(setup: Setup, extraEnv: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = []): RunningCli {
+  const env = baseEnv({
+    NOTIFY_SOCKET: setup.socket.path,
+    WATCHDOG_USEC: '30000000',
+    WATCHDOG_PID: String(process.pid),
+    RECORD_FILE: setup.recordFile,
+    RECORD_KEYS: ['DB_PASSWORD', ...PLUMBING].join(','),
+    SECRETVISOR_LOG_FORMAT: 'json',
+    ...extraEnv,
+  });
+  const args = ['run', '-c', join(setup.dir, 'secretvisor.yaml'), '--', process.execPath, RECORD_ENV];
+  const cli =
+    wrapper.length === 0
+      ? startCli(args, { cwd: setup.dir, env })
+      : startCliWrapped(wrapper, args, setup.dir, env);
+  cleanups.push(async () => {
+    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
+    await cli.exited().catch(() => undefined);
+  });
+  return cli;
+}
+
+/** Starts the CLI under a wrapper such as `setpriv --reuid=…`, which execs it in place (same PID). */
+function startCliWrapped(wrapper: readonly string[], args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): RunningCli {
+  const [program, ...rest] = wrapper as [string, ...string[]];
+  const child = spawn(program, [...rest, process.execPath, CLI, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.end();
+  return new RunningCli(child);
+}
+
+function records(file: string): { event: string; values: Record<string, string | null> }[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { event: string; values: Record<string, string | null> });
+}
+
+describe('systemd notification (Type=notify)', () => {
+  it('sends READY=1 with MAINPID once the child runs, and STOPPING=1 on SIGTERM; the child gets no NOTIFY_SOCKET or WATCHDOG_*', async (context) => {
+    context.skip(missing !== undefined, `needs ${missing}`);
+    const setup = await setUp();
+    const cli = startSupervised(setup);
+
+    const ready = await setup.socket.message('READY=1');
+    expect(ready.message.split('\n').sort()).toEqual([`MAINPID=${cli.pid}`, 'READY=1']);
+    if (isRoot) {
+      // As systemd sees it: the message comes from the main PID (NotifyAccess=main is enough as root)…
+      expect(ready.sender).toBe(cli.pid);
+      // …and at that moment the service already runs as secretvisor's child.
+      expect(ready.senderChildren.some((line) => line.includes(RECORD_ENV))).toBe(true);
+    }
+    await cli.waitForStdout('ready ');
+
+    cli.kill('SIGTERM');
+    const stopping = await setup.socket.message('STOPPING=1');
+    if (isRoot) expect(stopping.sender).toBe(cli.pid);
+    const result = await cli.exited();
+    expect(result.code).toBe(0);
+
+    const states = setup.socket.received.map((n) => n.message).filter((m) => !m.startsWith('BARRIER'));
+    expect(states).toEqual([`READY=1\nMAINPID=${cli.pid}`, 'STOPPING=1']);
+    const [start] = records(setup.recordFile);
+    expect(start?.values.DB_PASSWORD).toBe(setup.secret);
+    for (const name of PLUMBING) expect(start?.values[name], `${name} reached the child`).toBeNull();
+  });
+
+  it('as another user, systemd-notify is the sender, which is why such units need NotifyAccess=all', async (context) => {
+    context.skip(missing !== undefined, `needs ${missing}`);
+    context.skip(!isRoot, 'needs root to run secretvisor as another user');
+    const setup = await setUp(NOBODY);
+    const cli = startSupervised(setup, {}, ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups']);
+
+    const ready = await setup.socket.message('READY=1');
+    expect(ready.message).toContain(`MAINPID=${cli.pid}`);
+    expect(ready.sender).not.toBe(cli.pid);
+    await cli.waitForStdout('ready ');
+    cli.kill('SIGTERM');
+    await setup.socket.message('STOPPING=1');
+    expect((await cli.exited()).code).toBe(0);
+  });
+
+  it('without systemd-notify on PATH, says so and runs the service anyway', async (context) => {
+    context.skip(!hasPython, 'needs python3 (the test notify socket)');
+    const setup = await setUp();
+    const cli = startSupervised(setup, { PATH: '/nonexistent' });
+    await cli.waitForStdout('ready ');
+    await cli.waitForStderr('systemd-notify is not on PATH');
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
+    expect(setup.socket.received).toEqual([]);
+  });
+});
