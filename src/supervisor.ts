@@ -125,8 +125,7 @@ export class Supervisor {
     const plan = this.#resolve(snapshots);
     await this.#writeFiles(plan);
     this.#plan = plan;
-    await this.#startChild(plan, 'start-up');
-    if (this.#child === undefined) return;
+    if (!(await this.#startChild(plan, 'start-up'))) return;
     options.notify?.('READY=1');
     if (!options.once && !this.#finished) await this.#watch();
   }
@@ -147,17 +146,18 @@ export class Supervisor {
     if (this.#runtimeDir !== undefined) await writeFileOutputs(this.#runtimeDir, plan.files, this.#options.childUser);
   }
 
-  async #startChild(plan: Plan, reason: string): Promise<void> {
+  /** Starts a child with the plan; resolves true once it runs, false when it could not (or may not) start. */
+  async #startChild(plan: Plan, reason: string): Promise<boolean> {
     // A stop that arrived while the plan was being prepared wins: no child may start after it.
-    if (this.#stopping !== undefined || this.#finished) return;
+    if (this.#stopping !== undefined || this.#finished) return false;
     const { command, childUser, ownGroup } = this.#options;
     const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
     this.#child = child;
     this.#childStartedAt = Date.now();
     void child.exited.then((exit) => this.#onChildExit(child, exit));
-    if (await child.started) {
-      this.#log.info({ pid: child.pid, reason, envVars: plan.env.size, files: plan.files.length }, `started ${command.file} (pid ${child.pid})`);
-    }
+    if (!(await child.started)) return false;
+    this.#log.info({ pid: child.pid, reason, envVars: plan.env.size, files: plan.files.length }, `started ${command.file} (pid ${child.pid})`);
+    return true;
   }
 
   async #watch(): Promise<void> {
@@ -297,7 +297,10 @@ export class Supervisor {
     this.#log.warn({ exitCode: code, restarts: this.#crashes, delayMs: delay }, `child exited with code ${code}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`);
     this.#child = undefined;
     setTimeout(() => {
-      if (this.#stopping === undefined) this.#work = this.#work.then(() => this.#startChild(this.#plan as Plan, 'onExit: restart'));
+      if (this.#stopping !== undefined) return;
+      this.#work = this.#work.then(async () => {
+        await this.#startChild(this.#plan as Plan, 'onExit: restart');
+      });
     }, delay);
   }
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Sends `signal` to every process of group `pgid`; false when the group is already gone. */
@@ -11,21 +12,53 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** True while any process of group `pgid` exists. */
+/**
+ * True while a process of group `pgid` still runs. Zombies do not count:
+ * as PID 1 without tini nobody reaps them, and they run no code. Where
+ * /proc is missing, any member counts.
+ */
 export function isGroupAlive(pgid: number): boolean {
+  let alive: boolean;
   try {
-    return signalGroup(pgid, 0);
+    alive = signalGroup(pgid, 0);
+  } catch {
+    alive = true;
+  }
+  return alive && hasLiveMember(pgid);
+}
+
+function hasLiveMember(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
   } catch {
     return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat === undefined) continue;
+    // Fields after the parenthesised command name: state ppid pgrp …
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
+
+function readStat(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
 const GROUP_POLL_MS = 20;
 
 /**
- * Resolves true once group `pgid` has no process left, false if it still
- * has one after `timeoutMs`. The kernel sends no event for an empty group,
- * so this polls — only during a stop, never while idle.
+ * Resolves true once group `pgid` has no live process left, false if it
+ * still has one after `timeoutMs`. The kernel sends no event for an empty
+ * group, so this polls — only during a stop, never while idle.
  */
 export async function waitForGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
