@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config/config.js';
-import { describeError, isRetryable } from './errors.js';
+import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import { resolveLayers, sourcesOf, type Identity, type Layer } from './scope/resolve-layers.js';
-import { createSource } from './sources/create-source.js';
-import { readAtStartup } from './sources/read-at-startup.js';
-import type { SecretSource, Snapshot } from './sources/source.js';
+import { SourceSet } from './sources/source-set.js';
+import type { Snapshot } from './sources/source.js';
 import { resolvePlan } from './render/resolve-plan.js';
 import type { Plan } from './render/build-plan.js';
 import { diffPlans, type PlanDiff } from './render/diff-plans.js';
@@ -13,7 +12,7 @@ import { createRuntimeDir, removeRuntimeDir, runtimeBase } from './render/runtim
 import { sweepRuntimeDirs } from './render/sweep-runtime-dirs.js';
 import { writeFileOutputs, type FileOwner } from './render/write-files.js';
 import { Debouncer } from './watch/debounce.js';
-import { REMOTE_BACKOFF, backoffDelay, jitter } from './watch/backoff.js';
+import { backoffDelay, jitter } from './watch/backoff.js';
 import { exitCodeOf, signalNumber, type ChildExit } from './child/exit-code.js';
 import { startChild, type RunningChild } from './child/start-child.js';
 import type { Command } from './child/pid1.js';
@@ -49,9 +48,7 @@ const CRASH_BACKOFF = { initialMs: 500, maxMs: 60_000 };
 export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #log: Logger;
-  readonly #sources = new Map<string, SecretSource>();
-  readonly #lastGood = new Map<string, { snapshot: Snapshot; at: number }>();
-  readonly #retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  #sources: SourceSet | undefined;
   readonly #abort = new AbortController();
   #layers: Layer[] = [];
   #runtimeDir: string | undefined;
@@ -103,18 +100,15 @@ export class Supervisor {
     const options = this.#options;
     const { config } = options;
     this.#layers = resolveLayers(config.scopes, options.identity);
-    for (const name of sourcesOf(this.#layers)) {
-      const sourceConfig = config.sources.get(name);
-      if (sourceConfig === undefined) continue;
-      const log = options.log.child({ component: `source:${name}` });
-      this.#sources.set(name, await createSource({ config: sourceConfig, log, env: options.parentEnv, ...options.identity }));
-    }
-    const snapshots = await readAtStartup([...this.#sources.values()], {
-      timeoutMs: config.startupTimeoutMs,
-      log: this.#log,
+    this.#sources = await SourceSet.create({
+      config,
+      names: sourcesOf(this.#layers),
+      identity: options.identity,
+      env: options.parentEnv,
+      log: options.log,
       signal: this.#abort.signal,
     });
-    for (const [name, snapshot] of snapshots) this.#lastGood.set(name, { snapshot, at: Date.now() });
+    const snapshots = await this.#sources.readAtStartup(config.startupTimeoutMs);
     if (config.files.length > 0) {
       const base = runtimeBase(options.parentEnv);
       await sweepRuntimeDirs(base, { log: this.#log, childUser: options.childUser });
@@ -161,16 +155,10 @@ export class Supervisor {
   }
 
   async #watch(): Promise<void> {
+    const sources = this.#sources as SourceSet;
     this.#debouncer = new Debouncer(this.#options.config.onChange.debounceMs, (names) => this.#queueReload(names));
-    await Promise.all(
-      [...this.#sources.values()].map((source) =>
-        source.watch((reason) => {
-          this.#log.debug({ source: source.name, reason }, 'change noticed');
-          this.#debouncer?.add(source.name);
-        }),
-      ),
-    );
-    this.#log.info({ sources: [...this.#sources.keys()] }, 'watching sources for changes');
+    await sources.watch((name) => this.#debouncer?.add(name));
+    this.#log.info({ sources: sources.names }, 'watching sources for changes');
   }
 
   #queueReload(names: ReadonlySet<string>): void {
@@ -180,23 +168,14 @@ export class Supervisor {
   }
 
   async #reload(names: ReadonlySet<string>): Promise<void> {
-    if (this.#stopping !== undefined || this.#finished) return;
-    const next = new Map([...this.#lastGood].map(([name, good]) => [name, good.snapshot]));
-    const changed: string[] = [];
-    for (const name of names) {
-      const snapshot = await this.#readSource(name);
-      if (snapshot === undefined) continue;
-      if (snapshot.version === next.get(name)?.version) {
-        this.#log.debug({ source: name }, `source "${name}" re-read: unchanged`);
-        continue;
-      }
-      next.set(name, snapshot);
-      changed.push(name);
-    }
+    const sources = this.#sources;
+    if (this.#stopping !== undefined || this.#finished || sources === undefined) return;
+    const reRead = await sources.reRead(names);
+    const { changed } = reRead;
     if (changed.length === 0) return;
     let plan: Plan;
     try {
-      plan = this.#resolve(next);
+      plan = this.#resolve(reRead.next);
     } catch (error) {
       this.#log.error({ sources: changed, err: describeError(error) }, `new secrets from ${changed.join(', ')} rejected: ${describeError(error)}; the child keeps its last good secrets`);
       return;
@@ -211,36 +190,8 @@ export class Supervisor {
         return;
       }
     }
-    for (const name of changed) this.#lastGood.set(name, { snapshot: next.get(name) as Snapshot, at: Date.now() });
+    sources.commit(reRead);
     await this.#apply(plan, diff, changed);
-  }
-
-  async #readSource(name: string): Promise<Snapshot | undefined> {
-    const source = this.#sources.get(name) as SecretSource;
-    try {
-      const snapshot = await source.read(this.#abort.signal);
-      this.#clearRetry(name);
-      return snapshot;
-    } catch (error) {
-      const good = this.#lastGood.get(name);
-      const ageSeconds = good === undefined ? undefined : Math.round((Date.now() - good.at) / 1000);
-      this.#log.error({ source: name, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
-      if (isRetryable(error)) this.#scheduleRetry(name);
-      return undefined;
-    }
-  }
-
-  #scheduleRetry(name: string): void {
-    const attempt = (this.#retries.get(name)?.attempt ?? -1) + 1;
-    clearTimeout(this.#retries.get(name)?.timer);
-    const timer = setTimeout(() => this.#debouncer?.add(name), backoffDelay(attempt, REMOTE_BACKOFF));
-    timer.unref();
-    this.#retries.set(name, { attempt, timer });
-  }
-
-  #clearRetry(name: string): void {
-    clearTimeout(this.#retries.get(name)?.timer);
-    this.#retries.delete(name);
   }
 
   async #apply(plan: Plan, diff: PlanDiff, sources: readonly string[]): Promise<void> {
@@ -333,11 +284,7 @@ export class Supervisor {
     if (this.#finished) return;
     this.#finished = true;
     this.#debouncer?.cancel();
-    for (const name of [...this.#retries.keys()]) this.#clearRetry(name);
-    const results = await Promise.allSettled([...this.#sources.values()].map((source) => source.close()));
-    for (const result of results) {
-      if (result.status === 'rejected') this.#log.warn({ err: describeError(result.reason) }, `closing a source failed: ${describeError(result.reason)}`);
-    }
+    await this.#sources?.close();
     if (this.#runtimeDir !== undefined) await removeRuntimeDir(this.#runtimeDir);
   }
 }
