@@ -1,4 +1,4 @@
-import { createLogger, defaultLogFormat, type LogFormat } from './log.js';
+import type { LogFormat } from './log.js';
 import { ExitCode, SecretvisorError, UsageError, describeError } from './errors.js';
 import { parseCliArgs, type CommandName } from './cli/parse-args.js';
 import { HELP } from './cli/help.js';
@@ -51,6 +51,8 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
       const value = values[name];
       return typeof value === 'string' ? value : surroundings.env[envName] || undefined;
     };
+    // pino loads only when a command runs: --version, --help and usage errors do without it.
+    const { createLogger, defaultLogFormat } = await import('./log.js');
     const level = validateChoice(text('log-level', 'SECRETVISOR_LOG_LEVEL') ?? 'info', LOG_LEVELS, '--log-level');
     const format = validateChoice(
       text('log-format', 'SECRETVISOR_LOG_FORMAT') ?? defaultLogFormat(surroundings.stderrIsTTY),
