@@ -1,4 +1,5 @@
-import type { Config } from '../config/config.js';
+import type { Config, SourceConfig } from '../config/config.js';
+import type { SecretValue } from '../secret-value.js';
 import type { Logger } from '../log.js';
 import type { Layer } from '../scope/resolve-layers.js';
 import { mergeLayers, type ResolvedSecret, type ShapedSource } from '../scope/merge-layers.js';
@@ -33,7 +34,7 @@ export function resolvePlan(options: ResolvePlanOptions): Resolution {
   for (const [name, snapshot] of options.snapshots) {
     const config = options.config.sources.get(name);
     if (config === undefined) continue;
-    shaped.set(name, { entries: shapeKeys(config, snapshot, options.log), asEnv: config.asEnv });
+    shaped.set(name, { entries: shapeOnce(config, snapshot, options.log), asEnv: config.asEnv });
   }
   const secrets = mergeLayers(options.layers, shaped);
   const plan = buildPlan({
@@ -45,4 +46,16 @@ export function resolvePlan(options: ResolvePlanOptions): Resolution {
     argv: options.argv,
   });
   return { secrets, plan };
+}
+
+// A reload re-reads only the changed sources; the others keep their snapshot
+// objects, so their shaped keys are reused instead of checked again.
+const shapedBySnapshot = new WeakMap<Snapshot, { readonly config: SourceConfig; readonly entries: Map<string, SecretValue> }>();
+
+function shapeOnce(config: SourceConfig, snapshot: Snapshot, log: Logger): Map<string, SecretValue> {
+  const cached = shapedBySnapshot.get(snapshot);
+  if (cached?.config === config) return cached.entries;
+  const entries = shapeKeys(config, snapshot, log);
+  shapedBySnapshot.set(snapshot, { config, entries });
+  return entries;
 }
