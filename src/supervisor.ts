@@ -58,6 +58,8 @@ export class Supervisor {
   #outgoing: RunningChild | undefined;
   #childStartedAt = 0;
   #crashes = 0;
+  /** The restart after a crash (onExit: restart) while it waits out its backoff. */
+  #crashRestart: NodeJS.Timeout | undefined;
   #lastExit: ChildExit | undefined;
   #debouncer: Debouncer | undefined;
   #work: Promise<void> = Promise.resolve();
@@ -144,6 +146,8 @@ export class Supervisor {
   async #startChild(plan: Plan, reason: string): Promise<boolean> {
     // A stop that arrived while the plan was being prepared wins: no child may start after it.
     if (this.#stopping !== undefined || this.#finished) return false;
+    // A start for new secrets replaces a pending crash restart: never two children.
+    clearTimeout(this.#crashRestart);
     const { command, childUser, ownGroup } = this.#options;
     const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
     this.#child = child;
@@ -247,10 +251,11 @@ export class Supervisor {
     this.#crashes++;
     this.#log.warn({ exitCode: code, restarts: this.#crashes, delayMs: delay }, `child exited with code ${code}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`);
     this.#child = undefined;
-    setTimeout(() => {
+    this.#crashRestart = setTimeout(() => {
       if (this.#stopping !== undefined) return;
       this.#work = this.#work.then(async () => {
-        await this.#startChild(this.#plan as Plan, 'onExit: restart');
+        // A restart for new secrets may have started a child while this waited in line.
+        if (this.#child === undefined) await this.#startChild(this.#plan as Plan, 'onExit: restart');
       });
     }, delay);
   }
@@ -284,6 +289,7 @@ export class Supervisor {
     if (this.#finished) return;
     this.#finished = true;
     this.#debouncer?.cancel();
+    clearTimeout(this.#crashRestart);
     await this.#sources?.close();
     if (this.#runtimeDir !== undefined) await removeRuntimeDir(this.#runtimeDir);
   }

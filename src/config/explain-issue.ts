@@ -8,14 +8,16 @@ import { formatPath } from './interpolate.js';
 export function explainIssue(issue: z.core.$ZodIssue, knownKeysAt: (path: readonly PropertyKey[]) => readonly string[]): string {
   const where = formatPath(issue.path);
   switch (issue.code) {
-    case 'unrecognized_keys':
+    case 'unrecognized_keys': {
+      const known = knownKeysAt(issue.path);
       return issue.keys
         .map((key) => {
-          const suggestion = nearest(key, knownKeysAt(issue.path));
+          const suggestion = nearest(key, known);
           const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
           return `unknown key "${key}" at ${where}${hint}`;
         })
         .join('\n');
+    }
     case 'invalid_type':
       return issue.input === undefined ? `${where} is required` : `${where}: expected ${issue.expected}, got ${describe(issue.input)}`;
     case 'invalid_value':

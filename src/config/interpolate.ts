@@ -4,16 +4,27 @@ const REFERENCE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})/g;
 
 /**
  * Replaces `${NAME}` in every string of a parsed config with secretvisor's own
- * environment; `$$` is a literal `$`. An undefined name is a ConfigError
- * naming the config path where it was used.
+ * environment; `$$` is a literal `$`. An undefined name, or a YAML alias that
+ * contains itself, is a ConfigError naming the config path.
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: readonly (string | number)[] = []): unknown {
+export function interpolateEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: readonly (string | number)[] = [],
+  ancestors: Set<object> = new Set(),
+): unknown {
   if (typeof value === 'string') return interpolateString(value, env, path);
-  if (Array.isArray(value)) return value.map((item, index) => interpolateEnv(item, env, [...path, index]));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateEnv(item, env, [...path, key])]));
+  if (value === null || typeof value !== 'object') return value;
+  if (ancestors.has(value)) {
+    throw new ConfigError(`${formatPath(path)} contains itself through a YAML alias`, { hint: 'an alias (*name) may not point at a map or list that holds it' });
   }
-  return value;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item, index) => interpolateEnv(item, env, [...path, index], ancestors));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateEnv(item, env, [...path, key], ancestors)]));
+  } finally {
+    ancestors.delete(value);
+  }
 }
 
 function interpolateString(text: string, env: NodeJS.ProcessEnv, path: readonly (string | number)[]): string {

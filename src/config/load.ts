@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { configSchema, type RawConfig } from './schema.js';
 import { interpolateEnv } from './interpolate.js';
@@ -33,7 +33,7 @@ export async function parseConfigText(text: string, path: string, env: NodeJS.Pr
       hint: 'fix the YAML syntax (indentation, quotes, a key written twice)',
     });
   }
-  const data = interpolateEnvIn(document.toJS(), path, env);
+  const data = interpolateEnvIn(toData(document, path), path, env);
   const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const { knownKeysAt } = await import('./known-keys.js');
@@ -43,6 +43,18 @@ export async function parseConfigText(text: string, path: string, env: NodeJS.Pr
     });
   }
   return result.data;
+}
+
+// toJS throws (not reports) an alias to an anchor not yet defined, and an
+// alias count that looks like a resource exhaustion attack.
+function toData(document: Document, path: string): unknown {
+  try {
+    return document.toJS();
+  } catch (error) {
+    throw new ConfigError(`${path}: not usable YAML: ${(error as Error).message}`, {
+      hint: 'define each &anchor before its *aliases, and use aliases sparingly',
+    });
+  }
 }
 
 function interpolateEnvIn(data: unknown, path: string, env: NodeJS.ProcessEnv): unknown {

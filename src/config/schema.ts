@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 
 /**
  * The config file's one schema: it validates the YAML, it is the source of
@@ -12,10 +13,19 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MODE_PATTERN = /^0?[0-7]{3}$/;
 
+// Node's timers hold at most 2^31 - 1 ms (24.8 days): a longer delay fires after 1 ms, over and over.
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const duration = z
   .string()
   .regex(DURATION_PATTERN, { error: 'expected a duration such as 250ms, 10s, 5m or 1h' })
+  .refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) <= MAX_DURATION_MS, {
+    error: 'expected at most 596h, the longest delay a timer can wait',
+  })
   .describe('A duration: a number followed by ms, s, m or h.');
+
+// The kernel takes paths as C strings: a NUL byte would cut one short, and Node refuses it.
+const filePath = z.string().min(1).regex(/^[^\0]*$/, { error: 'expected a path without NUL bytes' });
 
 const envName = z
   .string()
@@ -54,32 +64,32 @@ const commonSourceKeys = {
 
 const dotenvSource = z.strictObject({
   type: z.literal('dotenv'),
-  path: z.string().min(1).describe('A KEY=value file (dotenv syntax).'),
+  path: filePath.describe('A KEY=value file (dotenv syntax).'),
   ...commonSourceKeys,
 });
 
 const directorySource = z.strictObject({
   type: z.literal('directory'),
-  path: z.string().min(1).describe('A folder with one secret per file (Kubernetes Secret mount, /run/secrets, $CREDENTIALS_DIRECTORY).'),
+  path: filePath.describe('A folder with one secret per file (Kubernetes Secret mount, /run/secrets, $CREDENTIALS_DIRECTORY).'),
   ...commonSourceKeys,
 });
 
 const vaultAuth = z.discriminatedUnion('method', [
   z.strictObject({
     method: z.literal('token'),
-    tokenFile: z.string().min(1).optional().describe('Else VAULT_TOKEN, else ~/.vault-token.'),
+    tokenFile: filePath.optional().describe('Else VAULT_TOKEN, else ~/.vault-token.'),
   }),
   z.strictObject({
     method: z.literal('approle'),
     roleId: z.string().min(1).optional(),
-    roleIdFile: z.string().min(1).optional(),
-    secretIdFile: z.string().min(1).optional(),
+    roleIdFile: filePath.optional(),
+    secretIdFile: filePath.optional(),
     mount: z.string().min(1).optional().describe('Auth mount path; default approle.'),
   }),
   z.strictObject({
     method: z.literal('kubernetes'),
     role: z.string().min(1),
-    jwtFile: z.string().min(1).optional().describe('Default: the service account token.'),
+    jwtFile: filePath.optional().describe('Default: the service account token.'),
     mount: z.string().min(1).optional().describe('Auth mount path; default kubernetes.'),
   }),
 ]);
@@ -88,7 +98,7 @@ const vaultSource = z.strictObject({
   type: z.literal('vault'),
   address: z.string().url().optional().describe('Default: VAULT_ADDR.'),
   namespace: z.string().optional().describe('Default: VAULT_NAMESPACE.'),
-  caCert: z.string().min(1).optional().describe('PEM file of the CA to trust; default VAULT_CACERT.'),
+  caCert: filePath.optional().describe('PEM file of the CA to trust; default VAULT_CACERT.'),
   auth: vaultAuth.optional().describe('Default: token.'),
   path: z.string().min(1).describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app).'),
   revokeOnExit: z.boolean().optional().describe('Revoke dynamic leases when secretvisor exits.'),
@@ -113,7 +123,7 @@ const source = z.discriminatedUnion('type', [dotenvSource, directorySource, vaul
 const sourceList = z.array(z.string().regex(SOURCE_NAME_PATTERN));
 
 const fileOutput = z.strictObject({
-  path: z.string().min(1).describe('Relative to the private runtime folder.'),
+  path: filePath.describe('Relative to the private runtime folder.'),
   template: z.string().describe('Content; {{secret.NAME}} is replaced by a resolved secret.'),
   mode: z
     .string()

@@ -10,7 +10,6 @@ export interface Template {
   readonly references: readonly string[];
 }
 
-const EXPRESSION = /\{\{\s*([^}]*?)\s*\}\}/g;
 const SECRET_REFERENCE = /^secret\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
 /**
@@ -21,21 +20,43 @@ export function parseTemplate(text: string, where: string): Template {
   const parts: Part[] = [];
   const references: string[] = [];
   let last = 0;
-  for (const match of text.matchAll(EXPRESSION)) {
-    const reference = SECRET_REFERENCE.exec(match[1] ?? '');
+  for (const expression of findExpressions(text)) {
+    const reference = SECRET_REFERENCE.exec(expression.inner.trim());
     if (reference === null) {
-      throw new ConfigError(`${where}: "${match[0]}" is not a template expression secretvisor knows`, {
+      throw new ConfigError(`${where}: "${text.slice(expression.start, expression.end)}" is not a template expression secretvisor knows`, {
         hint: 'write {{secret.NAME}}, where NAME is a secret this service receives',
       });
     }
     const name = reference[1] as string;
-    if (match.index > last) parts.push({ literal: text.slice(last, match.index) });
+    if (expression.start > last) parts.push({ literal: text.slice(last, expression.start) });
     parts.push({ secret: name });
     if (!references.includes(name)) references.push(name);
-    last = match.index + match[0].length;
+    last = expression.end;
   }
   if (last < text.length) parts.push({ literal: text.slice(last) });
   return { parts, references };
+}
+
+/**
+ * Each `{{…}}` in order: from a `{{` to the first `}` after it, when a second
+ * `}` follows. A scan rather than a regular expression, whose backtracking
+ * took minutes on a long run of `{{` and spaces.
+ */
+function* findExpressions(text: string): Generator<{ readonly start: number; readonly end: number; readonly inner: string }> {
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf('{{', from);
+    if (start === -1) return;
+    const close = text.indexOf('}', start + 2);
+    if (close === -1) return;
+    // No `{{` before this `}` can close here: go on after it.
+    if (text[close + 1] !== '}') {
+      from = close + 1;
+      continue;
+    }
+    yield { start, end: close + 2, inner: text.slice(start + 2, close) };
+    from = close + 2;
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { parse } from 'dotenv';
 import { SecretDataError } from '../errors.js';
 
-const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]\s?(.*)$/;
+// `[^]*`, not `.*`: a value may hold U+2028 and U+2029, which `.` does not match.
+const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]\s?([^]*)$/;
 const QUOTES = new Set(['"', "'", '`']);
 
 /**
@@ -16,7 +17,8 @@ export function parseDotenv(text: string, where: string): Map<string, string> {
 }
 
 function validateLines(text: string, where: string): void {
-  const lines = text.split(/\r?\n/);
+  // Lines end as dotenv ends them: LF, CRLF or a lone CR.
+  const lines = text.split(/\r\n?|\n/);
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index] as string;
     if (line.trim() === '' || line.trimStart().startsWith('#')) continue;

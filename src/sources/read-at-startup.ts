@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceUnavailableError, describeError, isRetryable } from '../errors.js';
+import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from '../watch/backoff.js';
 import type { SecretSource, Snapshot } from './source.js';
@@ -16,26 +17,42 @@ const STARTUP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 /**
  * Reads every source once, in parallel. A source that is unreachable is
  * retried with backoff until `timeoutMs` has passed, then start-up fails with
- * exit 69 naming it and its last error; any other error fails at once.
+ * exit 69 naming it and its last error; any other error fails at once. A read
+ * still waiting for an answer at that point is aborted, so a source that
+ * hangs cannot hold start-up past the timeout.
  */
 export async function readAtStartup(sources: readonly SecretSource[], options: ReadAtStartupOptions): Promise<Map<string, Snapshot>> {
   const deadline = Date.now() + options.timeoutMs;
-  const snapshots = await Promise.all(sources.map((source) => readWithRetry(source, deadline, options)));
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const readSignal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  const snapshots = await Promise.all(sources.map((source) => readWithRetry(source, { ...options, deadline, timeout, readSignal })));
   return new Map(sources.map((source, index) => [source.name, snapshots[index] as Snapshot]));
 }
 
-async function readWithRetry(source: SecretSource, deadline: number, options: ReadAtStartupOptions): Promise<Snapshot> {
+interface RetryOptions extends ReadAtStartupOptions {
+  readonly deadline: number;
+  /** Aborts when start-up has run out of time. */
+  readonly timeout: AbortSignal;
+  /** Aborts at the deadline or when secretvisor stops. */
+  readonly readSignal: AbortSignal;
+}
+
+async function readWithRetry(source: SecretSource, options: RetryOptions): Promise<Snapshot> {
+  let lastError: unknown;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await source.read(options.signal ?? new AbortController().signal);
+      return await source.read(options.readSignal);
     } catch (error) {
       if (!isRetryable(error)) throw error;
-      const delay = Math.min(backoffDelay(attempt, STARTUP_BACKOFF), deadline - Date.now());
-      if (delay <= 0) {
-        throw new SourceUnavailableError(`source "${source.name}" could not be reached at start-up: ${describeError(error)}`, {
-          hint: 'check the source, or raise startup.timeout to wait longer',
-          cause: error,
-        });
+      // A read cut short by the deadline says only "aborted": report the error before it, if any.
+      if (!options.timeout.aborted) lastError = error;
+      const delay = Math.min(backoffDelay(attempt, STARTUP_BACKOFF), options.deadline - Date.now());
+      if (delay <= 0 || options.timeout.aborted) {
+        const last = lastError === undefined ? 'no answer' : describeError(lastError);
+        throw new SourceUnavailableError(
+          `source "${source.name}" could not be reached at start-up within startup.timeout (${formatDuration(options.timeoutMs)}): ${last}`,
+          { hint: 'check the source, or raise startup.timeout to wait longer', cause: lastError },
+        );
       }
       options.log.warn({ source: source.name, attempt: attempt + 1, retryInMs: delay }, `source "${source.name}" not reachable yet: ${describeError(error)}`);
       await sleep(delay, undefined, { signal: options.signal });

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { SecretDataError, SourceUnavailableError, PermissionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
@@ -57,7 +57,9 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
 
 async function openForReading(path: string, what: string) {
   try {
-    return await open(path, 'r');
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer — forever,
+    // holding a thread that even process exit waits for. No effect on regular files.
+    return await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {

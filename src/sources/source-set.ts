@@ -29,7 +29,8 @@ export interface ReRead {
 /**
  * The sources of one service and the last good snapshot of each. A failed
  * read keeps the last good snapshot, is logged with its age, and — when it
- * may succeed later — is retried with backoff (1 s doubling to 5 min).
+ * may succeed later — is retried with backoff (1 s doubling to 5 min). A
+ * source that had keys and suddenly yields none is not believed either.
  * New snapshots become "last good" only when the caller commits them, after
  * the whole set has been validated and applied.
  */
@@ -78,8 +79,17 @@ export class SourceSet {
     for (const name of names) {
       const snapshot = await this.#read(name);
       if (snapshot === undefined) continue;
-      if (snapshot.version === next.get(name)?.version) {
+      const good = next.get(name);
+      if (snapshot.version === good?.version) {
         this.#log.debug({ source: name }, `source "${name}" re-read: unchanged`);
+        continue;
+      }
+      if (snapshot.entries.size === 0 && (good?.entries.size ?? 0) > 0) {
+        // A file truncated for rewriting, or a folder emptied before new files are copied in, looks like this.
+        this.#log.error(
+          { source: name, keys: 0, lastGoodKeys: good?.entries.size },
+          `source "${name}" now yields no keys at all (it had ${good?.entries.size}): taken as a file being rewritten; keeping its last good secrets until it yields some`,
+        );
         continue;
       }
       next.set(name, snapshot);

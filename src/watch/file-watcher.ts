@@ -39,11 +39,15 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
   let closed = false;
 
   const allWatchers = (): FSWatcher[] => [...parentWatchers, ...insideWatchers.values()];
+  let markReady = (): void => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const start = (): Promise<void> => {
+  // The kernel refuses watches during the first scan, so watchers closed for
+  // the fall back to polling never get ready: the polling ones' scan counts.
+  const start = (): void => {
     parentWatchers = options.paths.map(watchEntryInParent);
     for (const path of options.paths) insideWatchers.set(path, watchInside(path));
-    return Promise.all(allWatchers().map(whenReady)).then(() => undefined);
+    void Promise.all(allWatchers().map(whenReady)).then(markReady);
   };
 
   // A folder that was removed and made again is a new inode: watch it afresh.
@@ -79,7 +83,7 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
       options.log.warn({ path, code: error.code }, 'the kernel refused more file watches; falling back to polling every 1s');
       usePolling = true;
       await closeAll();
-      await start();
+      start();
       options.onChange('watcher fell back to polling');
       return;
     }
@@ -93,7 +97,7 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
     await Promise.all(watchers.map((w) => w.close()));
   };
 
-  const ready = start();
+  start();
   const timer = setInterval(() => options.onChange('periodic re-read'), options.refreshMs);
   timer.unref();
 
