@@ -44,7 +44,7 @@ function formatEnv(entries: readonly [string, string][], format: EnvFormat): str
     case 'shell':
       return entries.map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join('');
     case 'dotenv':
-      return entries.map(([name, value]) => `${name}=${dotenvQuote(value)}\n`).join('');
+      return entries.map(([name, value]) => `${name}=${dotenvQuote(name, value)}\n`).join('');
   }
 }
 
@@ -59,13 +59,15 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-// dotenv unescapes nothing but \n inside double quotes, so pick the quote
-// the value does not contain: single quotes are literal, double quotes carry
-// newlines, backticks are the last resort.
-function dotenvQuote(value: string): string {
+// dotenv unescapes nothing but \n, and that only inside double quotes, so
+// pick the quote the value cannot be misread in: single quotes are literal,
+// double quotes carry newlines (when the value has no literal backslash-n),
+// backticks are literal and span lines.
+function dotenvQuote(name: string, value: string): string {
   if (/^[A-Za-z0-9_./:@%+=,-]*$/.test(value)) return value;
   if (!value.includes("'") && !value.includes('\n')) return `'${value}'`;
-  if (!value.includes('"')) return `"${value.replace(/\n/g, '\\n')}"`;
-  return `\`${value}\``;
+  if (!value.includes('"') && !value.includes('\\n')) return `"${value.replace(/\n/g, '\\n')}"`;
+  if (!value.includes('`')) return `\`${value}\``;
+  throw new UsageError(`env: the value of ${name} cannot be written in dotenv format`, { hint: 'use --format json or --format shell' });
 }
 

@@ -88,6 +88,21 @@ describe('env', () => {
     expect(parsed.DATABASE_URL).toBe(`postgres://app:${password}@db/app`);
   });
 
+  it.each([
+    ['plain', 'abc'],
+    ['spaces and a hash', 'a b # c'],
+    ['a single quote', "it's"],
+    ['a real newline', 'line1\nline2'],
+    ['a quote and a literal backslash-n', "it's a \\n literal"],
+    ['both quotes and a newline', `say "hi"\nit's`],
+  ])('--format dotenv writes a value with %s so that dotenv reads it back exactly', async (_what, text) => {
+    const value = `${randomSecret('q')} ${text}`;
+    const dir = makeProject({ 'secretvisor.yaml': 'version: 1\nsources:\n  keys: { type: directory, path: keys }\n', 'keys/VALUE': `${value}\n` });
+    const result = await runCli(['env', '--reveal'], { cwd: dir, allowSecretsOnStdout: true });
+    expect(result.code, result.stderr).toBe(0);
+    expect(parse(result.stdout).VALUE).toBe(value);
+  });
+
   it('prints JSON with --format json', async () => {
     const result = await runCli(['env', '--reveal', '--format', 'json'], { cwd: project(), allowSecretsOnStdout: true });
     expect(JSON.parse(result.stdout)).toMatchObject({ DB_PASSWORD: password });
