@@ -45,7 +45,7 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
       return { entries, version: digestEntries(entries), updatedAt };
     },
     watch(onDue) {
-      watching ??= watchPaths({ paths: [config.path], refreshMs: config.refreshMs, log, onChange: onDue });
+      watching ??= watchPaths({ paths: [config.path], kind: 'folder', refreshMs: config.refreshMs, log, onChange: onDue });
       return watching.ready;
     },
     async close() {

@@ -25,7 +25,7 @@ export function createDotenvSource(context: SourceContext<DotenvSourceConfig>): 
       return { entries, version: digestEntries(entries), updatedAt: file.stats.mtime };
     },
     watch(onDue) {
-      watching ??= watchPaths({ paths: [config.path], refreshMs: config.refreshMs, log, onChange: onDue });
+      watching ??= watchPaths({ paths: [config.path], kind: 'file', refreshMs: config.refreshMs, log, onChange: onDue });
       return watching.ready;
     },
     async close() {

@@ -1,12 +1,18 @@
 import { basename, dirname } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
+import { statSignature, type PathKind } from './stat-signature.js';
 
 /** Options of {@link watchPaths}. */
 export interface WatchPathsOptions {
   /** Files or folders whose content matters. */
   readonly paths: readonly string[];
-  /** Re-read this often even without events, for events the kernel lost (inotify limits are per user). */
+  /** Whether the paths are files or folders of files. */
+  readonly kind: PathKind;
+  /**
+   * This often, compare what is on disk with the last look (stats only), for
+   * events the kernel lost (inotify limits are per user).
+   */
   readonly refreshMs: number;
   readonly log: Logger;
   /** Called with a reason on every event; the caller debounces and re-reads. */
@@ -30,7 +36,8 @@ function whenReady(watcher: FSWatcher): Promise<void> {
  * changes is seen: writes in place, replacement by rename, deletion and
  * re-creation, a folder removed and made again. A watched folder is also
  * watched inside (one level: a Kubernetes `..data` swap shows there). When
- * the kernel refuses more watches, it falls back to polling.
+ * the kernel refuses more watches, it falls back to polling. Every
+ * `refreshMs` a stat fingerprint catches what events missed.
  */
 export function watchPaths(options: WatchPathsOptions): PathWatch {
   let usePolling = false;
@@ -46,7 +53,8 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
   // the fall back to polling never get ready: the polling ones' scan counts.
   const start = (): void => {
     parentWatchers = options.paths.map(watchEntryInParent);
-    for (const path of options.paths) insideWatchers.set(path, watchInside(path));
+    // A file is seen whole through its parent; only a folder needs a look inside.
+    if (options.kind === 'folder') for (const path of options.paths) insideWatchers.set(path, watchInside(path));
     void Promise.all(allWatchers().map(whenReady)).then(markReady);
   };
 
@@ -64,7 +72,7 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
     const parent = dirname(path);
     const watcher = watch(parent, { ...common(), ignored: (candidate: string) => candidate !== parent && basename(candidate) !== name });
     watcher.on('addDir', (added) => {
-      if (added === path && !closed) rearmInside(path);
+      if (added === path && !closed && options.kind === 'folder') rearmInside(path);
     });
     return wire(watcher, path);
   };
@@ -97,8 +105,18 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
     await Promise.all(watchers.map((w) => w.close()));
   };
 
+  const fingerprint = (): Promise<string> => Promise.all(options.paths.map((path) => statSignature(path, options.kind))).then((parts) => parts.join('\n'));
+  let lastFingerprint = fingerprint();
+  const compareWithDisk = async (): Promise<void> => {
+    const [before, now] = await Promise.all([lastFingerprint, fingerprint()]);
+    lastFingerprint = Promise.resolve(now);
+    if (closed) return;
+    if (now !== before) options.onChange('periodic check: changed on disk');
+    else options.log.trace({ paths: options.paths }, 'periodic check: unchanged on disk');
+  };
+
   start();
-  const timer = setInterval(() => options.onChange('periodic re-read'), options.refreshMs);
+  const timer = setInterval(() => void compareWithDisk(), options.refreshMs);
   timer.unref();
 
   return {

@@ -124,6 +124,19 @@ describe('rotation: every way a file really changes', () => {
     expect((await s.waitForStartWith('TOKEN', next)).map((start) => start.values.TOKEN)).toEqual([first, next]);
   });
 
+  it('does not re-read an idle source at each refresh: the periodic check compares stats only', async () => {
+    const dir = makeProject({
+      'secretvisor.yaml': 'version: 1\nsources:\n  app: { type: dotenv, path: app.env, refresh: 100ms }\nonChange: { debounce: 20ms }\n',
+      'app.env': `TOKEN=${randomSecret('idle')}\n`,
+    });
+    running = await superviseRecorder({ dir, keys: ['TOKEN'], args: ['--log-level', 'trace'] });
+    const next = randomSecret('after-idle');
+    await waitForLogCount(running.cli, 'periodic check: unchanged on disk', 5);
+    expect(running.cli.stderr).not.toContain('change noticed');
+    writeFileSync(join(dir, 'app.env'), `TOKEN=${next}\n`);
+    await running.waitForStartWith('TOKEN', next);
+  });
+
   it('does nothing when a file is rewritten with the same content', async () => {
     const first = randomSecret('same');
     const s = await dotenvSupervisor(first, ['--log-level', 'debug']);
