@@ -6,7 +6,7 @@ import { SecretValue } from '../secret-value.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
 import { readSecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
-import { watchPaths, type PathWatch } from '../watch/file-watcher.js';
+import { watchFileSource } from './watch-file-source.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';
 
 /**
@@ -18,7 +18,6 @@ import type { SecretSource, Snapshot, SourceContext } from './source.js';
 export function createDirectorySource(context: SourceContext<DirectorySourceConfig>): SecretSource {
   const { config, log } = context;
   const what = `source "${config.name}"`;
-  let watching: PathWatch | undefined;
 
   return {
     name: config.name,
@@ -44,14 +43,7 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
       }
       return { entries, version: digestEntries(entries), updatedAt };
     },
-    watch(onDue) {
-      watching ??= watchPaths({ paths: [config.path], kind: 'folder', refreshMs: config.refreshMs, log, onChange: onDue });
-      return watching.ready;
-    },
-    async close() {
-      await watching?.close();
-      watching = undefined;
-    },
+    ...watchFileSource({ path: config.path, kind: 'folder', refreshMs: config.refreshMs, log }),
   };
 }
 

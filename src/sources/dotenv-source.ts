@@ -4,7 +4,7 @@ import { SecretValue } from '../secret-value.js';
 import { readSecretFile } from './read-secret-file.js';
 import { parseDotenv } from './parse-dotenv.js';
 import { digestEntries } from './content-digest.js';
-import { watchPaths, type PathWatch } from '../watch/file-watcher.js';
+import { watchFileSource } from './watch-file-source.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';
 
@@ -12,7 +12,6 @@ import type { SecretSource, Snapshot, SourceContext } from './source.js';
 export function createDotenvSource(context: SourceContext<DotenvSourceConfig>): SecretSource {
   const { config, log } = context;
   const what = `source "${config.name}"`;
-  let watching: PathWatch | undefined;
 
   return {
     name: config.name,
@@ -24,13 +23,6 @@ export function createDotenvSource(context: SourceContext<DotenvSourceConfig>): 
       const entries = new Map([...parsed].map(([key, value]) => [key, new SecretValue(value)] as const));
       return { entries, version: digestEntries(entries), updatedAt: file.stats.mtime };
     },
-    watch(onDue) {
-      watching ??= watchPaths({ paths: [config.path], kind: 'file', refreshMs: config.refreshMs, log, onChange: onDue });
-      return watching.ready;
-    },
-    async close() {
-      await watching?.close();
-      watching = undefined;
-    },
+    ...watchFileSource({ path: config.path, kind: 'file', refreshMs: config.refreshMs, log }),
   };
 }

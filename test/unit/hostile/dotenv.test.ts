@@ -1,3 +1,4 @@
+import { sourceCommon } from '../../helpers/source-config.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -29,18 +30,9 @@ function expectDataErrorOrParsed(error: unknown): void {
 /** A dotenv source over one file, read as `run` reads it (permissions, size, UTF-8, strict parse). */
 function dotenvSource(path: string) {
   const config: DotenvSourceConfig = {
-    name: 'app',
+    ...sourceCommon('app', { refreshMs: 60_000 }),
     type: 'dotenv',
     path,
-    keys: undefined,
-    prefix: '',
-    required: [],
-    sanitize: false,
-    upcase: false,
-    permissions: 'strict',
-    asEnv: true,
-    allowNames: new Set(),
-    refreshMs: 60_000,
   };
   return createDotenvSource({ config, log: silentLogger(), env: {}, service: undefined, pool: undefined });
 }

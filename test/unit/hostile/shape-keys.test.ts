@@ -1,3 +1,4 @@
+import { sourceCommon } from '../../helpers/source-config.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shapeKeys } from '../../../src/sources/shape-keys.js';
@@ -8,18 +9,9 @@ import { SecretValue } from '../../../src/secret-value.js';
 
 function config(overrides: Partial<DotenvSourceConfig> = {}): DotenvSourceConfig {
   return {
-    name: 'creds',
+    ...sourceCommon('creds', { refreshMs: 60_000 }),
     type: 'dotenv',
     path: '/run/secrets/app.env',
-    keys: undefined,
-    prefix: '',
-    required: [],
-    sanitize: false,
-    upcase: false,
-    permissions: 'strict',
-    asEnv: true,
-    allowNames: new Set(),
-    refreshMs: 60_000,
     ...overrides,
   };
 }
