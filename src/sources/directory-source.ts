@@ -4,7 +4,7 @@ import type { DirectorySourceConfig } from '../config/config.js';
 import { PermissionError, SecretDataError, SourceUnavailableError } from '../errors.js';
 import { SecretValue } from '../secret-value.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
-import { readSecretFile } from './read-secret-file.js';
+import { readSecretFile, type SecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
 import { watchFileSource } from './watch-file-source.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';
@@ -25,22 +25,17 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
     async read(): Promise<Snapshot> {
       const root = await resolveRoot(config.path, what);
       await checkSecretFolder(root, { policy: config.permissions, log, what });
-      const checkedFolders = new Set([root]);
-      const entries = new Map<string, SecretValue>();
-      let updatedAt = new Date(0);
-      for (const name of (await listEntries(config.path, what)).sort()) {
-        if (name.startsWith('.')) continue;
-        const target = await resolveKey(join(config.path, name), root, name, what);
-        if (target === undefined) continue;
-        const folder = dirname(target);
-        if (!checkedFolders.has(folder)) {
-          await checkSecretFolder(folder, { policy: config.permissions, log, what });
-          checkedFolders.add(folder);
-        }
-        const file = await readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}` });
-        entries.set(name, new SecretValue(stripOneNewline(file.value.reveal())));
-        if (file.stats.mtime > updatedAt) updatedAt = file.stats.mtime;
+      const names = (await listEntries(config.path, what)).filter((name) => !name.startsWith('.')).sort();
+      const targets = await settleInOrder(names.map((name) => resolveKey(join(config.path, name), root, name, what)));
+      for (const folder of new Set(targets.filter((target) => target !== undefined).map((target) => dirname(target)))) {
+        if (folder !== root) await checkSecretFolder(folder, { policy: config.permissions, log, what });
       }
+      const keys = names.filter((_, index) => targets[index] !== undefined);
+      const files = await settleInOrder(
+        keys.map((name) => readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}` })),
+      );
+      const entries = new Map(keys.map((name, index) => [name, new SecretValue(stripOneNewline((files[index] as SecretFile).value.reveal()))] as const));
+      const updatedAt = new Date(Math.max(0, ...files.map((file) => file.stats.mtimeMs)));
       return { entries, version: digestEntries(entries), updatedAt };
     },
     ...watchFileSource({ path: config.path, kind: 'folder', refreshMs: config.refreshMs, log }),
@@ -82,6 +77,19 @@ async function resolveKey(path: string, root: string, name: string, what: string
     });
   }
   return (await stat(target)).isDirectory() ? undefined : target;
+}
+
+/**
+ * Awaits every promise, so none is left running, then returns the values in
+ * order or throws the first failure in order — the same error whatever
+ * finished first.
+ */
+async function settleInOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  return results.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
 }
 
 function stripOneNewline(value: string): string {
