@@ -39,13 +39,13 @@ describe('a child crashing in a loop (onExit: restart)', () => {
       // record-env.mjs exits at once with EXIT_CODE: this secret set makes the child crash.
       'app.env': `TOKEN=${randomSecret('crashes')}\nEXIT_CODE=3\n`,
     });
-    const { cli, records } = start(dir, ['--log-level', 'debug']);
+    const { cli, records } = start(dir, ['--log-level', 'trace']);
     await cli.waitForStderr('restart 3 in a row');
     const crash = logLines(cli).find((line) => String(line.msg).includes('restart 3 in a row')) as { time: string; delayMs: number };
     const fixed = randomSecret('fixed');
     writeFileSync(join(dir, 'app.env'), `TOKEN=${fixed}\n`);
     await waitForRecords(records, (lines) => lines.some((line) => line.values.TOKEN === fixed), 'a start with the fixed secret');
-    // The restart the crash scheduled was due by now: secretvisor logs a periodic re-read every 200ms.
+    // The restart the crash scheduled was due by now: secretvisor logs its periodic check every 200ms (trace).
     const due = Date.parse(crash.time) + crash.delayMs + 500;
     await cli.waitFor(() => logLines(cli).some((line) => Date.parse(String(line.time)) > due), 'a log line after the crash restart was due');
     const good = readRecords(records).filter((line) => line.event === 'start' && line.values.TOKEN === fixed);
