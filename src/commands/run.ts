@@ -72,12 +72,13 @@ export async function runCommand(context: CommandContext): Promise<number> {
   }
 }
 
+/** The config with the `run` flags applied; the same object when no flag overrides anything. */
 function applyRunFlags(raw: Record<string, unknown>, context: CommandContext): Record<string, unknown> {
-  const onChange: Record<string, unknown> = { ...(raw.onChange as Record<string, unknown> | undefined) };
-  for (const [flag, key] of Object.entries(ON_CHANGE_FLAGS)) {
-    const value = stringOption(context, flag);
-    if (value !== undefined) onChange[key] = value;
-  }
+  const overrides = Object.entries(ON_CHANGE_FLAGS)
+    .map(([flag, key]) => [key, stringOption(context, flag)] as const)
+    .filter(([, value]) => value !== undefined);
   const onExit = stringOption(context, 'on-exit');
+  if (overrides.length === 0 && onExit === undefined) return raw;
+  const onChange = { ...(raw.onChange as Record<string, unknown> | undefined), ...Object.fromEntries(overrides) };
   return { ...raw, onChange, ...(onExit === undefined ? {} : { onExit }) };
 }

@@ -12,7 +12,7 @@ export interface FindConfigOptions {
   readonly file: string | undefined;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  /** Command-line overrides, applied to the file's values before validation. */
+  /** Command-line overrides of the file's values; returning the same object means none. */
   readonly override?: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
 }
 
@@ -27,8 +27,9 @@ const ZERO_CONFIG_FILE = '.env';
 export async function findConfig(options: FindConfigOptions): Promise<Config> {
   const named = options.file === undefined || options.file === '' ? undefined : resolve(options.cwd, options.file);
   const file = named ?? resolve(options.cwd, DEFAULT_FILE);
+  const fromFile = named !== undefined || existsSync(file);
   let raw: RawConfig;
-  if (named !== undefined || existsSync(file)) {
+  if (fromFile) {
     raw = await loadConfigFile(file, options.env);
   } else if (existsSync(resolve(options.cwd, ZERO_CONFIG_FILE))) {
     raw = { version: 1, sources: { dotenv: { type: 'dotenv', path: ZERO_CONFIG_FILE } } };
@@ -37,14 +38,16 @@ export async function findConfig(options: FindConfigOptions): Promise<Config> {
       hint: 'pass --config FILE, or create a .env file for zero-config mode',
     });
   }
-  if (options.override !== undefined) {
+  const overridden = options.override?.(raw as Record<string, unknown>);
+  // The file is valid already: validate again only when a flag changed something.
+  if (overridden !== undefined && overridden !== raw) {
     const { configSchema } = await import('./schema.js');
-    const overridden = configSchema.safeParse(options.override(raw as Record<string, unknown>), { reportInput: true });
-    if (!overridden.success) {
+    const result = configSchema.safeParse(overridden, { reportInput: true });
+    if (!result.success) {
       const { explainIssue } = await import('./explain-issue.js');
-      throw new ConfigError(`invalid command-line option: ${overridden.error.issues.map((issue) => explainIssue(issue, () => [])).join('; ')}`);
+      throw new ConfigError(`invalid command-line option: ${result.error.issues.map((issue) => explainIssue(issue, () => [])).join('; ')}`);
     }
-    raw = overridden.data;
+    raw = result.data;
   }
-  return finalizeConfig(raw, { file: named !== undefined || existsSync(file) ? file : undefined, env: options.env, cwd: options.cwd });
+  return finalizeConfig(raw, { file: fromFile ? file : undefined, env: options.env, cwd: options.cwd });
 }
