@@ -1,9 +1,8 @@
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
-import { createSource } from '../sources/create-source.js';
-import { readAtStartup } from '../sources/read-at-startup.js';
-import type { SecretSource, Snapshot } from '../sources/source.js';
+import { SourceSet } from '../sources/source-set.js';
+import type { Snapshot } from '../sources/source.js';
 
 /** Options of {@link readSources}. */
 export interface ReadSourcesOptions {
@@ -22,16 +21,11 @@ export interface ReadSourcesOptions {
  * Reads the named sources once, with the start-up retries, and closes them:
  * the one-shot commands see exactly what `run` would start with.
  */
-export async function readSources(options: ReadSourcesOptions): Promise<Map<string, Snapshot>> {
-  const sources: SecretSource[] = [];
+export async function readSources(options: ReadSourcesOptions): Promise<ReadonlyMap<string, Snapshot>> {
+  const sources = await SourceSet.create(options);
   try {
-    for (const name of options.names) {
-      const config = options.config.sources.get(name);
-      if (config === undefined) continue;
-      sources.push(await createSource({ config, log: options.log.child({ component: `source:${name}` }), env: options.env, ...options.identity }));
-    }
-    return await readAtStartup(sources, { timeoutMs: options.config.startupTimeoutMs, log: options.log });
+    return await sources.readAtStartup(options.config.startupTimeoutMs);
   } finally {
-    await Promise.allSettled(sources.map((source) => source.close({ revokeLeases: options.discardValues === true })));
+    await sources.close({ revokeLeases: options.discardValues === true });
   }
 }

@@ -5,7 +5,7 @@ import type { Identity } from '../scope/resolve-layers.js';
 import { REMOTE_BACKOFF, backoffDelay } from '../watch/backoff.js';
 import { createSource } from './create-source.js';
 import { readAtStartup } from './read-at-startup.js';
-import type { SecretSource, Snapshot } from './source.js';
+import type { CloseOptions, SecretSource, Snapshot } from './source.js';
 
 /** What {@link SourceSet.create} needs. */
 export interface SourceSetOptions {
@@ -16,8 +16,8 @@ export interface SourceSetOptions {
   /** secretvisor's own environment. */
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
-  /** Aborts reads in flight when secretvisor stops. */
-  readonly signal: AbortSignal;
+  /** Aborts reads in flight when secretvisor stops; none for the one-shot commands. */
+  readonly signal?: AbortSignal;
 }
 
 /** Snapshots after a re-read, and which sources really changed. */
@@ -35,29 +35,34 @@ export interface ReRead {
  * the whole set has been validated and applied.
  */
 export class SourceSet {
-  readonly #sources: ReadonlyMap<string, SecretSource>;
+  readonly #sources: Map<string, SecretSource>;
   readonly #log: Logger;
   readonly #signal: AbortSignal;
   readonly #lastGood = new Map<string, { snapshot: Snapshot; at: number }>();
   readonly #retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   #onDue: ((name: string) => void) | undefined;
 
-  private constructor(sources: ReadonlyMap<string, SecretSource>, log: Logger, signal: AbortSignal) {
+  private constructor(sources: Map<string, SecretSource>, log: Logger, signal: AbortSignal) {
     this.#sources = sources;
     this.#log = log;
     this.#signal = signal;
   }
 
-  /** Creates the named sources (loading remote clients only when used). */
+  /** Creates the named sources (loading remote clients only when used); if one fails, those made already are closed. */
   static async create(options: SourceSetOptions): Promise<SourceSet> {
-    const sources = new Map<string, SecretSource>();
-    for (const name of options.names) {
-      const config = options.config.sources.get(name);
-      if (config === undefined) continue;
-      const log = options.log.child({ component: `source:${name}` });
-      sources.set(name, await createSource({ config, log, env: options.env, ...options.identity }));
+    const set = new SourceSet(new Map(), options.log, options.signal ?? new AbortController().signal);
+    try {
+      for (const name of options.names) {
+        const config = options.config.sources.get(name);
+        if (config === undefined) continue;
+        const log = options.log.child({ component: `source:${name}` });
+        set.#sources.set(name, await createSource({ config, log, env: options.env, ...options.identity }));
+      }
+    } catch (error) {
+      await set.close();
+      throw error;
     }
-    return new SourceSet(sources, options.log, options.signal);
+    return set;
   }
 
   /** The source names, in order. */
@@ -117,11 +122,11 @@ export class SourceSet {
   }
 
   /** Stops retries and closes every source; failures are logged, not thrown. */
-  async close(): Promise<void> {
+  async close(options?: CloseOptions): Promise<void> {
     this.#onDue = undefined;
     for (const retry of this.#retries.values()) clearTimeout(retry.timer);
     this.#retries.clear();
-    const results = await Promise.allSettled([...this.#sources.values()].map((source) => source.close()));
+    const results = await Promise.allSettled([...this.#sources.values()].map((source) => source.close(options)));
     for (const result of results) {
       if (result.status === 'rejected') this.#log.warn({ err: describeError(result.reason) }, `closing a source failed: ${describeError(result.reason)}`);
     }
