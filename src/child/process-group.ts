@@ -17,7 +17,7 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  * as PID 1 without tini nobody reaps them, and they run no code. Where
  * /proc is missing, any member counts.
  */
-export function isGroupAlive(pgid: number): boolean {
+function isGroupAlive(pgid: number): boolean {
   let alive: boolean;
   try {
     alive = signalGroup(pgid, 0);
