@@ -27,6 +27,17 @@ export interface PathWatch {
 
 const POLL_INTERVAL_MS = 1_000;
 
+/**
+ * After the kernel reports anything in a watched folder, compare the disk with
+ * the last look this much later. chokidar drops events that follow another
+ * for the same path within its throttle windows (a second `change` within
+ * 50 ms, a second removal within 100 ms — a file replaced twice in quick
+ * succession is then never seen again; chokidar#1455), with no trailing event.
+ * The kernel's raw events are not throttled, so a check after each burst of
+ * them catches what chokidar dropped; it must come after the longest window.
+ */
+const SETTLE_CHECK_MS = 300;
+
 function whenReady(watcher: FSWatcher): Promise<void> {
   return new Promise((resolve) => watcher.once('ready', () => resolve()));
 }
@@ -80,7 +91,11 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
   const watchInside = (path: string): FSWatcher => wire(watch(path, common()), path);
 
   const wire = (watcher: FSWatcher, path: string): FSWatcher => {
-    watcher.on('all', (event, changed) => options.onChange(`${event} ${changed}`));
+    watcher.on('raw', armSettleCheck);
+    watcher.on('all', (event, changed) => {
+      armSettleCheck();
+      options.onChange(`${event} ${changed}`);
+    });
     watcher.on('error', (error) => void handleError(error as NodeJS.ErrnoException, path));
     return watcher;
   };
@@ -107,16 +122,27 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
 
   const fingerprint = (): Promise<string> => Promise.all(options.paths.map((path) => statSignature(path, options.kind))).then((parts) => parts.join('\n'));
   let lastFingerprint = fingerprint();
-  const compareWithDisk = async (): Promise<void> => {
+  const compareWithDisk = async (check: string): Promise<void> => {
     const [before, now] = await Promise.all([lastFingerprint, fingerprint()]);
     lastFingerprint = Promise.resolve(now);
     if (closed) return;
-    if (now !== before) options.onChange('periodic check: changed on disk');
-    else options.log.trace({ paths: options.paths }, 'periodic check: unchanged on disk');
+    if (now !== before) options.onChange(`${check}: changed on disk`);
+    else options.log.trace({ paths: options.paths }, `${check}: unchanged on disk`);
   };
 
+  // Armed once per burst (not pushed back by each event), so a folder that never goes quiet is still checked.
+  let settleTimer: NodeJS.Timeout | undefined;
+  function armSettleCheck(): void {
+    if (settleTimer !== undefined || closed) return;
+    settleTimer = setTimeout(() => {
+      settleTimer = undefined;
+      void compareWithDisk('settle check');
+    }, SETTLE_CHECK_MS);
+    settleTimer.unref();
+  }
+
   start();
-  const timer = setInterval(() => void compareWithDisk(), options.refreshMs);
+  const timer = setInterval(() => void compareWithDisk('periodic check'), options.refreshMs);
   timer.unref();
 
   return {
@@ -124,6 +150,7 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
     async close() {
       closed = true;
       clearInterval(timer);
+      clearTimeout(settleTimer);
       await closeAll();
     },
   };
