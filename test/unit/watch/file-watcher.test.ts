@@ -54,7 +54,7 @@ async function watchFile(path: string): Promise<Watched> {
 }
 
 describe('watchPaths', () => {
-  it('sees a file replaced twice within chokidar's throttle windows, where chokidar itself stays silent', async () => {
+  it('sees a file replaced twice within the throttle windows of chokidar, which stays silent', async () => {
     const path = join(tempDir(), 'app.env');
     writeSecretFile(path, 'TOKEN=first\n');
     const { reasons, next } = await watchFile(path);
