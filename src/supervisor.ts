@@ -15,6 +15,7 @@ import { Debouncer } from './watch/debounce.js';
 import { backoffDelay, jitter } from './watch/backoff.js';
 import { exitCodeOf, signalNumber, type ChildExit } from './child/exit-code.js';
 import { startChild, type RunningChild } from './child/start-child.js';
+import { sendReloadSignal, type PendingReload } from './child/reload-signal.js';
 import type { Command } from './child/pid1.js';
 
 /** Everything the supervisor needs; side effects that tests may replace come in here. */
@@ -57,6 +58,7 @@ export class Supervisor {
   /** The old child while a restart stops it. */
   #outgoing: RunningChild | undefined;
   #childStartedAt = 0;
+  #pendingReload: PendingReload | undefined;
   #crashes = 0;
   /** The restart after a crash (onExit: restart) while it waits out its backoff. */
   #crashRestart: NodeJS.Timeout | undefined;
@@ -214,12 +216,25 @@ export class Supervisor {
       case 'signal':
         this.#log.info({ ...context, signal: onChange.signal }, `secrets changed; sending ${onChange.signal} to the child`);
         if (diff.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
-        this.#child?.signal(onChange.signal);
+        this.#sendReloadSignal(onChange.signal);
         return;
       case 'none':
         this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);
         return;
     }
+  }
+
+  #sendReloadSignal(signal: NodeJS.Signals): void {
+    const child = this.#child;
+    if (child === undefined) return;
+    // One already waiting for this child's handler brings it the latest files and env as well.
+    if (this.#pendingReload?.child === child && this.#pendingReload.pending) return;
+    this.#pendingReload?.cancel();
+    this.#pendingReload = sendReloadSignal(child, signal, {
+      startedAt: this.#childStartedAt,
+      log: this.#log,
+      stillWanted: () => this.#child === child && this.#stopping === undefined,
+    });
   }
 
   async #restart(plan: Plan, context: object): Promise<void> {
@@ -290,6 +305,7 @@ export class Supervisor {
     this.#finished = true;
     this.#debouncer?.cancel();
     clearTimeout(this.#crashRestart);
+    this.#pendingReload?.cancel();
     await this.#sources?.close();
     if (this.#runtimeDir !== undefined) await removeRuntimeDir(this.#runtimeDir);
   }

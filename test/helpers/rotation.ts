@@ -25,12 +25,14 @@ export async function superviseRecorder(options: {
   keys: readonly string[];
   args?: readonly string[];
   dir?: string;
+  /** More of secretvisor's own environment (the child inherits it). */
+  env?: Record<string, string>;
 }): Promise<Supervised> {
   const dir = options.dir ?? makeProject(options.files ?? {});
   const records = join(dir, `records-${Math.random().toString(36).slice(2)}.jsonl`);
   const cli = startCli(['run', ...(options.args ?? []), '--', process.execPath, FIXTURES.recordEnv], {
     cwd: dir,
-    env: { PATH: process.env.PATH, RECORD_FILE: records, RECORD_KEYS: options.keys.join(',') },
+    env: { PATH: process.env.PATH, RECORD_FILE: records, RECORD_KEYS: options.keys.join(','), ...options.env },
   });
   await cli.waitForStdout('ready');
   await cli.waitForStderr('watching sources for changes');

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomSecret } from '../helpers/secrets.js';
 import { makeProject, readRecords, waitForRecords } from '../helpers/project.js';
 import { superviseRecorder, type Supervised } from '../helpers/rotation.js';
-import { startCli } from '../helpers/cli.js';
+import { logText, startCli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/project.js';
 
 const config = (onChange: string, extra = '') =>
@@ -51,6 +51,34 @@ describe('onChange actions', () => {
     writeFileSync(join(s.dir, 'app.env'), `TOKEN=${randomSecret('b')}\n`);
     await waitForRecords(s.records, (lines) => lines.some((line) => line.signal === 'SIGHUP'), 'SIGHUP at the child');
     expect(s.starts()).toHaveLength(1);
+  });
+
+  it('signal: waits for a child that has just started to install its handler, instead of killing it with the signal', async () => {
+    const s = await superviseRecorder({
+      files: { 'secretvisor.yaml': config('{ debounce: 50ms, env: signal }'), 'app.env': `TOKEN=${randomSecret('a')}\n` },
+      keys: ['TOKEN'],
+      env: { HANDLERS_AFTER_MS: '1000' },
+    });
+    supervisors.push(s);
+    writeFileSync(join(s.dir, 'app.env'), `TOKEN=${randomSecret('b')}\n`);
+    await s.cli.waitForStderr('sending SIGHUP to the child');
+    const lines = await waitForRecords(s.records, (l) => l.some((line) => line.signal === 'SIGHUP'), 'SIGHUP at the child');
+    expect(lines.map((line) => line.event)).toEqual(['start', 'handlers', 'signal']);
+    expect(s.cli.stderr).not.toContain('has no handler');
+  });
+
+  it('signal: sends it to a child that never handles it once the wait is over, with a warning, and exits with its code', async () => {
+    const s = await superviseRecorder({
+      files: { 'secretvisor.yaml': config('{ debounce: 50ms, env: signal }'), 'app.env': `TOKEN=${randomSecret('a')}\n` },
+      keys: ['TOKEN'],
+      env: { HANDLERS_AFTER_MS: 'never' },
+    });
+    const started = Date.now();
+    writeFileSync(join(s.dir, 'app.env'), `TOKEN=${randomSecret('b')}\n`);
+    const result = await s.cli.exited();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(logText(result.stderr)).toContain(`has no handler for SIGHUP; sending it anyway`);
+    expect(result.code).toBe(129);
   });
 
   it('rejects a bad command-line override with exit 78', async () => {

@@ -144,9 +144,10 @@ describe('soak', () => {
       expect(median(rss.last)).toBeLessThanOrEqual(Math.max(median(rss.first) * 1.25, median(rss.first) + 16 * 1024));
     } finally {
       cli.kill('SIGTERM');
-      const result = await cli.exited();
+      await cli.exited();
       for (const record of readRecords(ws)) if (existsSync(`/proc/${record.pid}`) && record.event === 'start') killGroup(record.pid);
-      expect(result.code).toBe(0);
     }
+    // Outside `finally`, so that it cannot hide why the soak itself failed.
+    expect((await cli.exited()).code).toBe(0);
   });
 });

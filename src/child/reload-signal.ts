@@ -1,0 +1,72 @@
+import type { Logger } from '../log.js';
+import { handlesSignal } from './signal-disposition.js';
+import type { RunningChild } from './start-child.js';
+
+/**
+ * How long a child that has just started may take to install its handler
+ * for the reload signal before it gets the signal anyway.
+ */
+export const RELOAD_HANDLER_WAIT_MS = 2_000;
+const POLL_MS = 20;
+
+/** A reload signal on its way; `pending` until it was sent or given up. */
+export interface PendingReload {
+  readonly child: RunningChild;
+  readonly pending: boolean;
+  cancel(): void;
+}
+
+/** What {@link sendReloadSignal} needs besides the child and the signal. */
+export interface ReloadOptions {
+  /** When the child was started (epoch ms). */
+  readonly startedAt: number;
+  readonly log: Logger;
+  /** False once the child was replaced or is being stopped: then nothing is sent. */
+  readonly stillWanted: () => boolean;
+}
+
+/**
+ * Sends a reload signal (SIGHUP and the like) once the child can take it. The
+ * default action of those signals ends a process, so one that arrives before
+ * a program has installed its handler — a change right after a (re)start —
+ * would kill the service it was meant to reload. A child that has just
+ * started gets the signal as soon as `/proc` shows it handles it, or after
+ * {@link RELOAD_HANDLER_WAIT_MS} of its life if it never does (with a
+ * warning: it will most likely end). Where `/proc` cannot tell, at once.
+ */
+export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, options: ReloadOptions): PendingReload {
+  let pending = true;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (): void => {
+    timer = undefined;
+    if (!options.stillWanted()) {
+      pending = false;
+      return;
+    }
+    const handled = child.pid === undefined ? undefined : handlesSignal(child.pid, signal);
+    const age = Date.now() - options.startedAt;
+    if (handled === false && age < RELOAD_HANDLER_WAIT_MS) {
+      timer = setTimeout(attempt, POLL_MS);
+      return;
+    }
+    if (handled === false) {
+      options.log.warn(
+        { pid: child.pid, signal },
+        `the child (pid ${child.pid}) has no handler for ${signal}; sending it anyway, which most likely ends it — set onChange.files or onChange.env to restart if the service cannot reload`,
+      );
+    }
+    pending = false;
+    child.signal(signal);
+  };
+  attempt();
+  return {
+    child,
+    get pending() {
+      return pending;
+    },
+    cancel() {
+      clearTimeout(timer);
+      pending = false;
+    },
+  };
+}
