@@ -15,7 +15,7 @@ import { Debouncer } from './watch/debounce.js';
 import { backoffDelay, jitter } from './watch/backoff.js';
 import { exitCodeOf, signalNumber, type ChildExit } from './child/exit-code.js';
 import { startChild, type RunningChild } from './child/start-child.js';
-import { sendReloadSignal, type PendingReload } from './child/reload-signal.js';
+import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './child/reload-signal.js';
 import type { Command } from './child/pid1.js';
 
 /** Everything the supervisor needs; side effects that tests may replace come in here. */
@@ -58,7 +58,8 @@ export class Supervisor {
   /** The old child while a restart stops it. */
   #outgoing: RunningChild | undefined;
   #childStartedAt = 0;
-  #pendingReload: PendingReload | undefined;
+  /** Reload signals waiting for the child to handle them, by signal. */
+  readonly #pendingReloads = new Map<NodeJS.Signals, PendingReload>();
   #crashes = 0;
   /** The restart after a crash (onExit: restart) while it waits out its backoff. */
   #crashRestart: NodeJS.Timeout | undefined;
@@ -97,7 +98,8 @@ export class Supervisor {
       return;
     }
     if (!this.#options.ownGroup && (signal === 'SIGQUIT' || signal === 'SIGWINCH' || signal === 'SIGTSTP')) return;
-    this.#child?.signal(signal);
+    if (RELOAD_SIGNALS.has(signal)) this.#sendReloadSignal(signal, 'forwarded');
+    else this.#child?.signal(signal);
   }
 
   async #startUp(): Promise<void> {
@@ -216,7 +218,7 @@ export class Supervisor {
       case 'signal':
         this.#log.info({ ...context, signal: onChange.signal }, `secrets changed; sending ${onChange.signal} to the child`);
         if (diff.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
-        this.#sendReloadSignal(onChange.signal);
+        this.#sendReloadSignal(onChange.signal, 'secrets changed');
         return;
       case 'none':
         this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);
@@ -224,17 +226,22 @@ export class Supervisor {
     }
   }
 
-  #sendReloadSignal(signal: NodeJS.Signals): void {
+  #sendReloadSignal(signal: NodeJS.Signals, reason: ReloadReason): void {
     const child = this.#child;
     if (child === undefined) return;
+    const waiting = this.#pendingReloads.get(signal);
     // One already waiting for this child's handler brings it the latest files and env as well.
-    if (this.#pendingReload?.child === child && this.#pendingReload.pending) return;
-    this.#pendingReload?.cancel();
-    this.#pendingReload = sendReloadSignal(child, signal, {
-      startedAt: this.#childStartedAt,
-      log: this.#log,
-      stillWanted: () => this.#child === child && this.#stopping === undefined,
-    });
+    if (waiting?.child === child && waiting.pending) return;
+    waiting?.cancel();
+    this.#pendingReloads.set(
+      signal,
+      sendReloadSignal(child, signal, {
+        reason,
+        startedAt: this.#childStartedAt,
+        log: this.#log,
+        stillWanted: () => this.#child === child && this.#stopping === undefined,
+      }),
+    );
   }
 
   async #restart(plan: Plan, context: object): Promise<void> {
@@ -305,7 +312,7 @@ export class Supervisor {
     this.#finished = true;
     this.#debouncer?.cancel();
     clearTimeout(this.#crashRestart);
-    this.#pendingReload?.cancel();
+    for (const waiting of this.#pendingReloads.values()) waiting.cancel();
     await this.#sources?.close();
     if (this.#runtimeDir !== undefined) await removeRuntimeDir(this.#runtimeDir);
   }

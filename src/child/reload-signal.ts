@@ -9,6 +9,12 @@ import type { RunningChild } from './start-child.js';
 export const RELOAD_HANDLER_WAIT_MS = 2_000;
 const POLL_MS = 20;
 
+/** Signals a service takes as "reload", whose default action would end it instead. */
+export const RELOAD_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGHUP', 'SIGUSR1', 'SIGUSR2']);
+
+/** Why a reload signal is sent: forwarded from secretvisor's own, or for new secrets. */
+export type ReloadReason = 'forwarded' | 'secrets changed';
+
 /** A reload signal on its way; `pending` until it was sent or given up. */
 export interface PendingReload {
   readonly child: RunningChild;
@@ -18,6 +24,7 @@ export interface PendingReload {
 
 /** What {@link sendReloadSignal} needs besides the child and the signal. */
 export interface ReloadOptions {
+  readonly reason: ReloadReason;
   /** When the child was started (epoch ms). */
   readonly startedAt: number;
   readonly log: Logger;
@@ -26,13 +33,14 @@ export interface ReloadOptions {
 }
 
 /**
- * Sends a reload signal (SIGHUP and the like) once the child can take it. The
- * default action of those signals ends a process, so one that arrives before
- * a program has installed its handler — a change right after a (re)start —
- * would kill the service it was meant to reload. A child that has just
- * started gets the signal as soon as `/proc` shows it handles it, or after
- * {@link RELOAD_HANDLER_WAIT_MS} of its life if it never does (with a
- * warning: it will most likely end). Where `/proc` cannot tell, at once.
+ * Sends a reload signal (SIGHUP and the like, forwarded or for new secrets)
+ * once the child can take it. The default action of those signals ends a
+ * process, so one that arrives before a program has installed its handler —
+ * right after a (re)start — would kill the service it was meant to reload. A
+ * child that has just started gets the signal as soon as `/proc` shows it
+ * handles it, or after {@link RELOAD_HANDLER_WAIT_MS} of its life if it never
+ * does (with a warning: it will most likely end). Where `/proc` cannot tell,
+ * at once.
  */
 export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, options: ReloadOptions): PendingReload {
   let pending = true;
@@ -50,10 +58,8 @@ export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, op
       return;
     }
     if (handled === false) {
-      options.log.warn(
-        { pid: child.pid, signal },
-        `the child (pid ${child.pid}) has no handler for ${signal}; sending it anyway, which most likely ends it — set onChange.files or onChange.env to restart if the service cannot reload`,
-      );
+      const hint = options.reason === 'secrets changed' ? ' — set onChange.env and onChange.files to restart if the service cannot reload' : '';
+      options.log.warn({ pid: child.pid, signal, reason: options.reason }, `the child (pid ${child.pid}) has no handler for ${signal}; sending it anyway, which most likely ends it${hint}`);
     }
     pending = false;
     child.signal(signal);

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseJsonLines } from './json-lines.js';
 import { tempDir, writeSecretFile } from './tmp.js';
 
 /** A file to create in a test project: its content, or content and mode. */
@@ -40,10 +41,7 @@ export interface ChildRecord {
 /** The lines record-env.mjs wrote so far. */
 export function readRecords(file: string): ChildRecord[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as ChildRecord);
+  return parseJsonLines<ChildRecord>(readFileSync(file, 'utf8'));
 }
 
 /** Waits until the records satisfy `predicate`; fails with what was recorded. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, startCli, type RunningCli } from '../helpers/cli.js';
 import { FIXTURES, makeProject, readRecords, waitForRecords } from '../helpers/project.js';
+import { parseJsonLines } from '../helpers/json-lines.js';
 import { isAlive, waitForDeath } from '../helpers/processes.js';
 import { randomSecret } from '../helpers/secrets.js';
 
@@ -106,10 +107,7 @@ describe('secretvisor itself SIGKILLed (OOM killer, kill -9)', () => {
 });
 
 function logLines(cli: RunningCli): Record<string, unknown>[] {
-  return cli.stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return parseJsonLines<Record<string, unknown>>(cli.stderr, (line) => line.startsWith('{'));
 }
 
 function parentOf(pid: number): number {

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileS
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { baseEnv, startCli, type RunningCli } from '../helpers/cli.js';
+import { parseJsonLines } from '../helpers/json-lines.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -105,10 +106,7 @@ export function writeDotenv(path: string, entries: Readonly<Record<string, strin
 
 /** Every record the child wrote so far. */
 export function readRecords(ws: FileWorkspace): ChildRecord[] {
-  return readFileSync(ws.record, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as ChildRecord);
+  return parseJsonLines<ChildRecord>(readFileSync(ws.record, 'utf8'));
 }
 
 /** The records of one kind. */

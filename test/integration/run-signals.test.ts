@@ -14,11 +14,11 @@ function project(onChange = '{ stopTimeout: 500ms }'): string {
   });
 }
 
-function startRecorder(dir: string, extraArgs: string[] = []) {
+function startRecorder(dir: string, extraArgs: string[] = [], env: Record<string, string> = {}) {
   const records = join(dir, 'records.jsonl');
   const cli = startCli(['run', ...extraArgs, '--', process.execPath, FIXTURES.recordEnv], {
     cwd: dir,
-    env: { PATH: process.env.PATH, RECORD_FILE: records, RECORD_KEYS: 'APP_SECRET' },
+    env: { PATH: process.env.PATH, RECORD_FILE: records, RECORD_KEYS: 'APP_SECRET', ...env },
   });
   return { cli, records };
 }
@@ -32,6 +32,16 @@ describe('signals', () => {
     cli.kill('SIGTERM');
     const result = await cli.exited();
     expect(result.code).toBe(0);
+  });
+
+  it('holds a forwarded SIGHUP until a child that is still starting has its handler, instead of killing it', async () => {
+    const { cli, records } = startRecorder(project(), [], { HANDLERS_AFTER_MS: '800' });
+    await cli.waitForStdout('ready');
+    cli.kill('SIGHUP');
+    const lines = await waitForRecords(records, (l) => l.some((line) => line.signal === 'SIGHUP'), 'SIGHUP at the child');
+    expect(lines.map((line) => line.event)).toEqual(['start', 'handlers', 'signal']);
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
   });
 
   it('never opens the debugger on SIGUSR1', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as pace } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CLI, RunningCli } from '../helpers/cli.js';
+import { CLI, RunningCli, logText } from '../helpers/cli.js';
+import { parseJsonLines } from '../helpers/json-lines.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { fileWorkspace, killGroup, readRecords, workspaceEnv, writeDotenv, type ChildRecord } from './file-outputs-workspace.js';
 
@@ -85,6 +86,9 @@ describe('soak', () => {
       const samples: Sample[] = [];
       const end = Date.now() + SOAK_SECONDS * 1_000;
       for (let tick = 1; Date.now() < end; tick++) {
+        if (cli.process.exitCode !== null || cli.process.signalCode !== null) {
+          throw new Error(`secretvisor exited during the soak (code ${cli.process.exitCode}); its last log lines:\n${logText(cli.stderr).slice(-3_000)}`);
+        }
         apiKey = randomSecret('api-key');
         writeDotenv(join(ws.dir, 'keys.env'), { API_KEY: apiKey });
         if (tick % 10 === 0) {
@@ -108,7 +112,7 @@ describe('soak', () => {
       const records = readRecords(ws);
       const starts = records.filter((record) => record.event === 'start').length;
       const hups = records.filter((record) => record.event === 'SIGHUP').length;
-      const reports = readFileSync(report, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Report);
+      const reports = parseJsonLines<Report>(readFileSync(report, 'utf8'));
       const fds = quarters(samples.map((s) => s.fds));
       const rss = quarters(samples.map((s) => s.rssKiB));
       const timers = quarters(reports.map((r) => r.timers));
