@@ -1,23 +1,29 @@
 import type { z } from 'zod';
 import { formatPath } from './interpolate.js';
 
+/** A config that is mostly unknown keys (the wrong file?) is named by its first few. */
+const MAX_UNKNOWN_KEYS_LISTED = 20;
+
 /**
- * One validation problem as a person reads it: where (the key path), what was
- * wrong, and for an unknown key the nearest known one.
+ * One validation problem as a person reads it, a line per problem: where (the
+ * key path), what was wrong, and for an unknown key the nearest known one.
  */
-export function explainIssue(issue: z.core.$ZodIssue, knownKeysAt: (path: readonly PropertyKey[]) => readonly string[]): string {
+export function explainIssue(issue: z.core.$ZodIssue, knownKeysAt: (path: readonly PropertyKey[]) => readonly string[]): string[] {
   const where = formatPath(issue.path);
+  if (issue.code !== 'unrecognized_keys') return [explainOne(issue, where)];
+  const known = knownKeysAt(issue.path);
+  const lines = issue.keys.slice(0, MAX_UNKNOWN_KEYS_LISTED).map((key) => {
+    const suggestion = nearest(key, known);
+    const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+    return `unknown key "${key}" at ${where}${hint}`;
+  });
+  const more = issue.keys.length - lines.length;
+  if (more > 0) lines.push(`and ${more} more unknown key${more === 1 ? '' : 's'} at ${where}`);
+  return lines;
+}
+
+function explainOne(issue: Exclude<z.core.$ZodIssue, z.core.$ZodIssueUnrecognizedKeys>, where: string): string {
   switch (issue.code) {
-    case 'unrecognized_keys': {
-      const known = knownKeysAt(issue.path);
-      return issue.keys
-        .map((key) => {
-          const suggestion = nearest(key, known);
-          const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
-          return `unknown key "${key}" at ${where}${hint}`;
-        })
-        .join('\n');
-    }
     case 'invalid_type':
       return issue.input === undefined ? `${where} is required` : `${where}: expected ${issue.expected}, got ${describe(issue.input)}`;
     case 'invalid_value':

@@ -45,7 +45,7 @@ export async function findConfig(options: FindConfigOptions): Promise<Config> {
     const result = configSchema.safeParse(overridden, { reportInput: true });
     if (!result.success) {
       const { explainIssue } = await import('./explain-issue.js');
-      throw new ConfigError(`invalid command-line option: ${result.error.issues.map((issue) => explainIssue(issue, () => [])).join('; ')}`);
+      throw new ConfigError(`invalid command-line option: ${result.error.issues.flatMap((issue) => explainIssue(issue, () => [])).join('; ')}`);
     }
     raw = result.data;
   }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { findDuplicateKey } from './duplicate-keys.js';
 import { ConfigError } from '../errors.js';
 import { configSchema, type RawConfig } from './schema.js';
 import { interpolateEnv } from './interpolate.js';
@@ -25,19 +26,27 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
 
 /** Parses and validates config text; `path` is only for messages. */
 export async function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
-    const where = first?.linePos?.[0] === undefined ? '' : ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`;
-    throw new ConfigError(`${path}: not valid YAML${where}: ${first?.code ?? 'error'}`, {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
+  const first = document.errors[0];
+  if (first !== undefined) {
+    const where = first.linePos?.[0] === undefined ? '' : ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`;
+    throw new ConfigError(`${path}: not valid YAML${where}: ${first.code}`, {
       hint: 'fix the YAML syntax (indentation, quotes, a key written twice)',
+    });
+  }
+  const duplicate = findDuplicateKey(document);
+  if (duplicate !== undefined) {
+    const { line, col } = lineCounter.linePos(duplicate.offset);
+    throw new ConfigError(`${path}: not valid YAML at line ${line}, column ${col}: DUPLICATE_KEY "${duplicate.key}"`, {
+      hint: 'write each key once per map',
     });
   }
   const data = interpolateEnvIn(toData(document, path), path, env);
   const result = configSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const { knownKeysAt } = await import('./known-keys.js');
-    const problems = result.error.issues.map((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));
+    const problems = result.error.issues.flatMap((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));
     throw new ConfigError(`${path}: invalid config:\n  ${problems.join('\n  ')}`, {
       hint: 'see `secretvisor schema` for every key and type',
     });
