@@ -166,6 +166,10 @@ export class Supervisor {
     const sources = this.#sources as SourceSet;
     this.#debouncer = new Debouncer(this.#options.config.onChange.debounceMs, (names) => this.#queueReload(names));
     await sources.watch((name) => this.#debouncer?.add(name));
+    // A file changed between the start-up read and its watch being armed raised
+    // no event, and the watch's first look already has it: re-read them once.
+    this.#queueReload(new Set(sources.fileSourceNames));
+    await this.#work;
     this.#log.info({ sources: sources.names }, 'watching sources for changes');
   }
 

@@ -70,6 +70,11 @@ export class SourceSet {
     return [...this.#sources.keys()];
   }
 
+  /** The sources read from local files. */
+  get fileSourceNames(): string[] {
+    return [...this.#sources.values()].filter((source) => source.kind === 'dotenv' || source.kind === 'directory').map((source) => source.name);
+  }
+
   /** Reads every source once with the start-up retries; the result is the first last good set. */
   async readAtStartup(timeoutMs: number): Promise<ReadonlyMap<string, Snapshot>> {
     const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, signal: this.#signal });

@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomSecret } from '../helpers/secrets.js';
 import { makeProject } from '../helpers/project.js';
 import { writeSecretFile } from '../helpers/tmp.js';
+import { startCli } from '../helpers/cli.js';
 import { superviseRecorder, waitForLogCount, type Supervised } from '../helpers/rotation.js';
 
 const DOTENV = 'version: 1\nsources:\n  app: { type: dotenv, path: app.env, required: [TOKEN] }\nonChange: { debounce: 50ms, stopTimeout: 2s }\n';
@@ -124,6 +125,21 @@ describe('rotation: every way a file really changes', () => {
     expect((await s.waitForStartWith('TOKEN', next)).map((start) => start.values.TOKEN)).toEqual([first, next]);
   });
 
+  it('applies a change made between the start-up read and the watch being armed (no event ever comes for it)', async () => {
+    const first = randomSecret('first');
+    const second = randomSecret('second');
+    const dir = makeProject({ 'secretvisor.yaml': DOTENV, 'app.env': `TOKEN=${first}\n`, 'second.env': `TOKEN=${second}\n` });
+    // The first child replaces the file at once: a shell starts in a millisecond, well before chokidar is ready.
+    const child = 'echo "$TOKEN" >> seen.txt; [ -e replaced ] || { touch replaced; mv second.env app.env; }; exec sleep 30';
+    const cli = startCli(['run', '--', '/bin/sh', '-c', child], { cwd: dir });
+    try {
+      await cli.waitFor(() => existsSync(join(dir, 'seen.txt')) && readFileSync(join(dir, 'seen.txt'), 'utf8') === `${first}\n${second}\n`, 'a second start with the replaced value');
+    } finally {
+      cli.kill('SIGTERM');
+      await cli.exited();
+    }
+  });
+
   it('does not re-read an idle source at each refresh: the periodic check compares stats only', async () => {
     const dir = makeProject({
       'secretvisor.yaml': 'version: 1\nsources:\n  app: { type: dotenv, path: app.env, refresh: 100ms }\nonChange: { debounce: 20ms }\n',
@@ -141,7 +157,8 @@ describe('rotation: every way a file really changes', () => {
     const first = randomSecret('same');
     const s = await dotenvSupervisor(first, ['--log-level', 'debug']);
     writeFileSync(join(s.dir, 'app.env'), `# touched\nTOKEN=${first}\n`);
-    await s.cli.waitForStderr('re-read: unchanged');
+    // The first is the re-read once the watch is armed.
+    await waitForLogCount(s.cli, 're-read: unchanged', 2);
     expect(s.starts()).toHaveLength(1);
   });
 });
