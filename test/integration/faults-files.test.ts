@@ -194,6 +194,9 @@ describe.skipIf(process.getuid?.() !== 0 || SETPRIV === undefined)('a secret fil
     const cli = runAsNobody(dir, ['run', '--', process.execPath, FIXTURES.recordEnv], { RECORD_FILE: records, RECORD_KEYS: 'TOKEN' });
     try {
       await cli.waitForStderr('watching sources for changes');
+      // The child may still be starting: a stop before its SIGTERM handler is in would end it with 143.
+      await waitForRecords(records, (l) => l.some((r) => r.event === 'start'), 'the first child');
+      await cli.waitForStdout('ready');
       chmodSync(join(dir, 'app.env'), 0o000);
       writeSecretFile(join(dir, 'app.env'), `TOKEN=${randomSecret('unreadable')}\n`, 0o000);
       await cli.waitForStderr('permission denied');
@@ -202,10 +205,12 @@ describe.skipIf(process.getuid?.() !== 0 || SETPRIV === undefined)('a secret fil
       writeSecretFile(join(dir, 'app.env'), `TOKEN=${next}\n`, 0o600);
       const lines = await waitForRecords(records, (l) => l.some((r) => r.event === 'start' && r.values.TOKEN === next), 'a start with the readable value');
       expect(lines.filter((r) => r.event === 'start').map((r) => r.values.TOKEN)).toEqual([first, next]);
+      await cli.waitFor((c) => (c.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= 2, 'the new child to be ready');
     } finally {
       cli.kill('SIGTERM');
-      expect((await cli.exited()).code).toBe(0);
+      await cli.exited();
     }
+    expect((await cli.exited()).code).toBe(0);
   });
 });
 

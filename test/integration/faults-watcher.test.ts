@@ -59,13 +59,17 @@ describe('the file watcher when the kernel refuses watches', () => {
       await cli.waitForStderr('watching sources for changes');
       // The fall back re-reads once, for what changed while no watcher was there; only polling sees what comes after.
       await cli.waitForStderr('re-read: unchanged');
+      // A restart before the first child has recorded its start would stop it unrecorded.
+      await cli.waitForStdout('ready');
       const next = randomSecret('polled');
       writeSecretFile(join(dir, file), content(next));
       const lines = await waitForRecords(records, (l) => l.some((line) => line.values[key] === next), 'a start with the new value');
       expect(lines.filter((line) => line.event === 'start').map((line) => line.values[key])).toEqual([first, next]);
+      await cli.waitFor((c) => (c.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= 2, 'the new child to be ready');
     } finally {
       cli.kill('SIGTERM');
-      expect((await cli.exited()).code).toBe(0);
+      await cli.exited();
     }
+    expect((await cli.exited()).code).toBe(0);
   });
 });

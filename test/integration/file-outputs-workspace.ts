@@ -23,9 +23,9 @@ const record = (event) => {
   const env = Object.fromEntries(keys.map((key) => [key, process.env[key] ?? null]));
   appendFileSync(process.env.RECORD_FILE, JSON.stringify({ event, pid: process.pid, uid: process.getuid(), gid: process.getgid(), pointer, content, env }) + '\\n');
 };
-record('start');
 process.on('SIGHUP', () => record('SIGHUP'));
 process.on('SIGTERM', () => { record('stop'); process.exit(0); });
+record('start');
 if (process.env.EXIT_CODE) process.exit(Number(process.env.EXIT_CODE));
 process.stdout.write('ready ' + process.pid + '\\n');
 setInterval(() => {}, 1 << 30);
