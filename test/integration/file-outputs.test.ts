@@ -178,12 +178,16 @@ files:
     await new Promise((resolve) => reader.stdout.once('data', resolve));
 
     const rewrites = 15;
-    for (let i = 1; i <= rewrites; i++) {
-      writeDotenv(join(ws.dir, 'big.env'), { BIG: bigValue() });
-      await waitForRecords(cli, ws, 'SIGHUP', i);
+    try {
+      for (let i = 1; i <= rewrites; i++) {
+        writeDotenv(join(ws.dir, 'big.env'), { BIG: bigValue() });
+        await waitForRecords(cli, ws, 'SIGHUP', i);
+      }
+    } finally {
+      // The reader spins until stopped: it must not outlive a failure.
+      reader.kill('SIGTERM');
+      await once(reader, 'close');
     }
-    reader.kill('SIGTERM');
-    await once(reader, 'close');
 
     const result = JSON.parse(summary.split('\n').filter(Boolean).at(-1) as string) as { reads: number; bad: number; missing: number; versions: number };
     expect(result.bad, 'reads of a partial or empty file').toBe(0);
