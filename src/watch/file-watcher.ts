@@ -1,6 +1,6 @@
-import { basename, dirname } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
+import { watchEntry, type EntryWatch } from './folder-watchers.js';
 import { statSignature, type PathKind } from './stat-signature.js';
 
 /** Options of {@link watchPaths}. */
@@ -43,30 +43,30 @@ function whenReady(watcher: FSWatcher): Promise<void> {
 }
 
 /**
- * Watches each path through its parent folder, so every way a file really
- * changes is seen: writes in place, replacement by rename, deletion and
- * re-creation, a folder removed and made again. A watched folder is also
+ * Watches each path through its parent folder (one watcher per folder, shared
+ * with the other paths watched there), so every way a file really changes is
+ * seen: writes in place, replacement by rename, deletion and re-creation, a
+ * folder removed and made again. A watched folder is also
  * watched inside (one level: a Kubernetes `..data` swap shows there). When
  * the kernel refuses more watches, it falls back to polling. Every
  * `refreshMs` a stat fingerprint catches what events missed.
  */
 export function watchPaths(options: WatchPathsOptions): PathWatch {
   let usePolling = false;
-  let parentWatchers: FSWatcher[] = [];
+  let entryWatches: EntryWatch[] = [];
   const insideWatchers = new Map<string, FSWatcher>();
   let closed = false;
 
-  const allWatchers = (): FSWatcher[] => [...parentWatchers, ...insideWatchers.values()];
   let markReady = (): void => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   // The kernel refuses watches during the first scan, so watchers closed for
   // the fall back to polling never get ready: the polling ones' scan counts.
   const start = (): void => {
-    parentWatchers = options.paths.map(watchEntryInParent);
+    entryWatches = options.paths.map(watchThroughParent);
     // A file is seen whole through its parent; only a folder needs a look inside.
     if (options.kind === 'folder') for (const path of options.paths) insideWatchers.set(path, watchInside(path));
-    void Promise.all(allWatchers().map(whenReady)).then(markReady);
+    void Promise.all([...entryWatches.map((entry) => entry.ready), ...[...insideWatchers.values()].map(whenReady)]).then(markReady);
   };
 
   // A folder that was removed and made again is a new inode: watch it afresh.
@@ -76,26 +76,29 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
     void old?.close();
   };
 
-  const common = () => ({ ignoreInitial: true, depth: 0, usePolling, interval: POLL_INTERVAL_MS, followSymlinks: false });
-
-  const watchEntryInParent = (path: string): FSWatcher => {
-    const name = basename(path);
-    const parent = dirname(path);
-    const watcher = watch(parent, { ...common(), ignored: (candidate: string) => candidate !== parent && basename(candidate) !== name });
-    watcher.on('addDir', (added) => {
-      if (added === path && !closed && options.kind === 'folder') rearmInside(path);
-    });
-    return wire(watcher, path);
+  const onEvent = (event: string, changed: string): void => {
+    armSettleCheck();
+    options.onChange(`${event} ${changed}`);
   };
 
-  const watchInside = (path: string): FSWatcher => wire(watch(path, common()), path);
+  const watchThroughParent = (path: string): EntryWatch =>
+    watchEntry(
+      path,
+      { usePolling, intervalMs: POLL_INTERVAL_MS },
+      {
+        onEvent(event, changed) {
+          if (event === 'addDir' && changed === path && !closed && options.kind === 'folder') rearmInside(path);
+          onEvent(event, changed);
+        },
+        onRaw: armSettleCheck,
+        onError: (error) => void handleError(error, path),
+      },
+    );
 
-  const wire = (watcher: FSWatcher, path: string): FSWatcher => {
+  const watchInside = (path: string): FSWatcher => {
+    const watcher = watch(path, { ignoreInitial: true, depth: 0, usePolling, interval: POLL_INTERVAL_MS, followSymlinks: false });
     watcher.on('raw', armSettleCheck);
-    watcher.on('all', (event, changed) => {
-      armSettleCheck();
-      options.onChange(`${event} ${changed}`);
-    });
+    watcher.on('all', onEvent);
     watcher.on('error', (error) => void handleError(error as NodeJS.ErrnoException, path));
     return watcher;
   };
@@ -114,10 +117,11 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
   };
 
   const closeAll = async (): Promise<void> => {
-    const watchers = allWatchers();
-    parentWatchers = [];
+    const entries = entryWatches;
+    const inside = [...insideWatchers.values()];
+    entryWatches = [];
     insideWatchers.clear();
-    await Promise.all(watchers.map((w) => w.close()));
+    await Promise.all([...entries.map((entry) => entry.close()), ...inside.map((watcher) => watcher.close())]);
   };
 
   const fingerprint = (): Promise<string> => Promise.all(options.paths.map((path) => statSignature(path, options.kind))).then((parts) => parts.join('\n'));
