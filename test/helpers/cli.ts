@@ -70,11 +70,16 @@ export class RunningCli {
     return this.process.pid as number;
   }
 
+  /** Whether secretvisor has exited. */
+  get hasExited(): boolean {
+    return this.process.exitCode !== null || this.process.signalCode !== null;
+  }
+
   /** Resolves when `predicate` holds for the output so far; rejects after `timeoutMs` with the output attached. */
   async waitFor(predicate: (cli: RunningCli) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
-      if (this.process.exitCode !== null || this.process.signalCode !== null) {
+      if (this.hasExited) {
         if (predicate(this)) return;
         throw new Error(`secretvisor exited before ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
       }
@@ -95,9 +100,20 @@ export class RunningCli {
     return this.waitFor((cli) => cli.stderr.includes(text), `stderr to contain ${JSON.stringify(text)}`, timeoutMs);
   }
 
+  /** Waits until `count` children have printed "ready <pid>" (record-env's line, once its handlers are in). */
+  waitForReadyChildren(count: number, what = `child ${count} to be ready`): Promise<void> {
+    return this.waitFor((cli) => (cli.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= count, what);
+  }
+
   /** Sends a signal to secretvisor itself. */
   kill(signal: NodeJS.Signals): void {
     this.process.kill(signal);
+  }
+
+  /** Clean-up after a test: SIGKILLs secretvisor if it still runs and waits for it, whatever its output. */
+  async discard(): Promise<void> {
+    if (!this.hasExited) this.kill('SIGKILL');
+    await this.exited().catch(() => undefined);
   }
 
   /** Resolves when secretvisor exits, checking that no issued secret leaked into its output. */

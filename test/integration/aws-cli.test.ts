@@ -50,10 +50,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   server.faults.clear();
-  for (const cli of running.splice(0)) {
-    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
-    await cli.exited().catch(() => undefined);
-  }
+  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {

@@ -205,7 +205,7 @@ describe.skipIf(process.getuid?.() !== 0 || SETPRIV === undefined)('a secret fil
       writeSecretFile(join(dir, 'app.env'), `TOKEN=${next}\n`, 0o600);
       const lines = await waitForRecords(records, (l) => l.some((r) => r.event === 'start' && r.values.TOKEN === next), 'a start with the readable value');
       expect(lines.filter((r) => r.event === 'start').map((r) => r.values.TOKEN)).toEqual([first, next]);
-      await cli.waitFor((c) => (c.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= 2, 'the new child to be ready');
+      await cli.waitForReadyChildren(2);
     } finally {
       cli.kill('SIGTERM');
       await cli.exited();

@@ -16,10 +16,10 @@ const started: { cli: RunningCli; records: string }[] = [];
 
 afterEach(async () => {
   for (const { cli, records } of started.splice(0)) {
-    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
+    if (!cli.hasExited) cli.kill('SIGKILL');
     // A child outlives a SIGKILLed secretvisor and holds its output pipes open.
     for (const record of readRecords(records)) if (isAlive(record.pid) && ownsRecords(record.pid, records)) killGroup(record.pid);
-    await cli.exited().catch(() => undefined);
+    await cli.discard();
   }
 });
 

@@ -65,7 +65,7 @@ describe('the file watcher when the kernel refuses watches', () => {
       writeSecretFile(join(dir, file), content(next));
       const lines = await waitForRecords(records, (l) => l.some((line) => line.values[key] === next), 'a start with the new value');
       expect(lines.filter((line) => line.event === 'start').map((line) => line.values[key])).toEqual([first, next]);
-      await cli.waitFor((c) => (c.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= 2, 'the new child to be ready');
+      await cli.waitForReadyChildren(2);
     } finally {
       cli.kill('SIGTERM');
       await cli.exited();

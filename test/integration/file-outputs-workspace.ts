@@ -56,10 +56,10 @@ const running: { readonly cli: RunningCli; readonly ws: FileWorkspace }[] = [];
 
 afterEach(async () => {
   for (const { cli, ws } of running.splice(0)) {
-    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
+    if (!cli.hasExited) cli.kill('SIGKILL');
     // A child outlives a SIGKILLed secretvisor and would hold its output pipes open.
     for (const record of readRecords(ws)) if (isChildOf(record.pid, ws)) killGroup(record.pid);
-    await cli.exited().catch(() => undefined);
+    await cli.discard();
   }
 });
 

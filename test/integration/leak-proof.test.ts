@@ -97,7 +97,7 @@ describe('leak proof: no secret reaches anything secretvisor writes', () => {
     password = randomSecret('db-password-rotated');
     writePlatform(`DB_PASSWORD=${password}\nREDIS_URL=redis://cache:6379\n`);
     await waitForRecords(records, (lines) => lines.some((line) => line.event === 'start' && line.values.DB_PASSWORD === password), 'the restart for the new password');
-    await cli.waitFor(() => (cli.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= 2, 'the new child to be ready');
+    await cli.waitForReadyChildren(2);
     apiKey = randomSecret('api-key-rotated');
     writeKey(apiKey);
     await waitForRecords(records, (lines) => lines.some((line) => line.event === 'signal'), 'SIGHUP for the new key file');

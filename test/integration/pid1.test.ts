@@ -81,10 +81,7 @@ interface Pid1 {
 
 const started: RunningCli[] = [];
 afterEach(async () => {
-  for (const cli of started.splice(0)) {
-    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
-    await cli.exited().catch(() => undefined);
-  }
+  for (const cli of started.splice(0)) await cli.discard();
 });
 
 const PID1_STOP_TIMEOUT_MS = 8_000;

@@ -86,7 +86,7 @@ describe('soak', () => {
       const samples: Sample[] = [];
       const end = Date.now() + SOAK_SECONDS * 1_000;
       for (let tick = 1; Date.now() < end; tick++) {
-        if (cli.process.exitCode !== null || cli.process.signalCode !== null) {
+        if (cli.hasExited) {
           throw new Error(`secretvisor exited during the soak (code ${cli.process.exitCode}); its last log lines:\n${logText(cli.stderr).slice(-3_000)}`);
         }
         apiKey = randomSecret('api-key');

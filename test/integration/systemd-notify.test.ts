@@ -116,10 +116,7 @@ function startSupervised(setup: Setup, extraEnv: NodeJS.ProcessEnv = {}, wrapper
     wrapper.length === 0
       ? startCli(args, { cwd: setup.dir, env })
       : startCliWrapped(wrapper, args, setup.dir, env);
-  cleanups.push(async () => {
-    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
-    await cli.exited().catch(() => undefined);
-  });
+  cleanups.push(() => cli.discard());
   return cli;
 }
 

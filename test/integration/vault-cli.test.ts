@@ -21,10 +21,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   vault.faults.clear();
-  for (const cli of running.splice(0)) {
-    if (cli.process.exitCode === null && cli.process.signalCode === null) cli.kill('SIGKILL');
-    await cli.exited().catch(() => undefined);
-  }
+  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -85,7 +82,7 @@ function startValues(ws: Workspace): Record<string, string | null>[] {
 /** Waits until the child has started `count` times and the last one is ready (its signal handlers installed). */
 async function waitForStarts(cli: RunningCli, ws: Workspace, count: number, what = `child start number ${count}`): Promise<void> {
   await waitForRecords(ws.records, () => starts(ws) >= count, what);
-  await cli.waitFor((c) => (c.stdout.match(/^ready \d+$/gm)?.length ?? 0) >= count, `${what} to be ready`);
+  await cli.waitForReadyChildren(count, `${what} to be ready`);
 }
 
 /** Resolves once the server has answered `count` more requests matching the filter than now. */
