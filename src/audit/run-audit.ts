@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Config, SourceConfig } from '../config/config.js';
+import { isFileSourceKind, type Config, type SourceConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { findOldSecrets } from './age-findings.js';
 import { auditFileSource, type SourceAudit } from './audit-files.js';
@@ -32,7 +32,7 @@ export async function runAudit(options: RunAuditOptions): Promise<AuditReport> {
   const audits: SourceAudit[] = [];
   for (const source of config.sources.values()) audits.push(await auditSource(source, options));
   const items = audits.flatMap((audit) => audit.items);
-  const local = items.filter((item) => item.kind === 'dotenv' || item.kind === 'directory');
+  const local = items.filter((item) => isFileSourceKind(item.kind));
   const known = new Set(await Promise.all(local.map((item) => realpath(item.location).catch(() => item.location))));
   const folders = config.file === undefined ? [options.cwd] : [dirname(config.file), options.cwd];
   const stray = await auditStrayEnvFiles(folders, known);

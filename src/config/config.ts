@@ -56,6 +56,11 @@ export interface AwsSourceConfig extends SourceCommon {
 export type SourceConfig = DotenvSourceConfig | DirectorySourceConfig | VaultSourceConfig | AwsSourceConfig;
 export type SourceKind = SourceConfig['type'];
 
+/** Whether a source of this kind reads local files (and is watched, not polled). */
+export function isFileSourceKind(kind: SourceKind | 'stray'): boolean {
+  return kind === 'dotenv' || kind === 'directory';
+}
+
 /** One `files:` entry, checked and defaulted. */
 export interface FileOutputConfig {
   /** Relative to the runtime folder, normalised, never escaping it. */

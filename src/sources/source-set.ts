@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.js';
+import { isFileSourceKind, type Config } from '../config/config.js';
 import { describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
@@ -72,7 +72,7 @@ export class SourceSet {
 
   /** The sources read from local files. */
   get fileSourceNames(): string[] {
-    return [...this.#sources.values()].filter((source) => source.kind === 'dotenv' || source.kind === 'directory').map((source) => source.name);
+    return [...this.#sources.values()].filter((source) => isFileSourceKind(source.kind)).map((source) => source.name);
   }
 
   /** Reads every source once with the start-up retries; the result is the first last good set. */

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
-import { watchEntry, type EntryWatch } from './folder-watchers.js';
+import { watchEntry, whenReady, type EntryWatch } from './folder-watchers.js';
 import { statSignature, type PathKind } from './stat-signature.js';
 
 /** Options of {@link watchPaths}. */
@@ -37,10 +37,6 @@ const POLL_INTERVAL_MS = 1_000;
  * them catches what chokidar dropped; it must come after the longest window.
  */
 const SETTLE_CHECK_MS = 300;
-
-function whenReady(watcher: FSWatcher): Promise<void> {
-  return new Promise((resolve) => watcher.once('ready', () => resolve()));
-}
 
 /**
  * Watches each path through its parent folder (one watcher per folder, shared

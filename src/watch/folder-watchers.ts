@@ -33,6 +33,11 @@ interface FolderWatcher {
 
 const folders = new Map<string, FolderWatcher>();
 
+/** Resolves once `watcher` has done its first scan. */
+export function whenReady(watcher: FSWatcher): Promise<void> {
+  return new Promise((resolve) => watcher.once('ready', () => resolve()));
+}
+
 /**
  * Watches `path` through its parent folder, with one chokidar watcher per
  * folder (and mode) shared by every entry watched in it: a pool folder of 20
@@ -87,6 +92,5 @@ function openFolderWatcher(folder: string, mode: WatchMode): FolderWatcher {
   watcher.on('error', (error) => {
     for (const listener of everyone()) listener.onError(error as NodeJS.ErrnoException);
   });
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  return { watcher, ready, entries };
+  return { watcher, ready: whenReady(watcher), entries };
 }

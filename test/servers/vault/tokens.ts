@@ -63,6 +63,9 @@ export interface KubernetesRoleOptions {
   readonly tokens?: string[];
 }
 
+/** What both auth methods' roles say about where they are mounted and the tokens they issue. */
+type RoleTokenOptions = Pick<AppRoleOptions, 'mount' | 'namespace' | 'tokenTtl' | 'tokenMaxTtl' | 'renewable' | 'tokens'>;
+
 /** The outcome of a login attempt: a token, or the status and error Vault would answer. */
 export type LoginResult = { readonly token: VaultToken } | { readonly status: number; readonly error: string };
 
@@ -113,27 +116,21 @@ export class TokenStore {
 
   /** Registers an AppRole role; logins at `auth/<mount>/login` with its role_id and secret_id succeed. */
   addAppRole(options: AppRoleOptions): void {
-    this.#roles.push({
-      kind: 'approle',
-      mount: options.mount ?? 'approle',
-      namespace: options.namespace ?? '',
-      name: options.roleId,
-      credential: options.secretId,
-      tokenTtl: options.tokenTtl ?? 3600,
-      tokenMaxTtl: options.tokenMaxTtl,
-      renewable: options.renewable ?? true,
-      tokens: [...(options.tokens ?? [])],
-    });
+    this.#addRole('approle', options.roleId, options.secretId, options);
   }
 
   /** Registers a Kubernetes auth role; logins at `auth/<mount>/login` with its role and jwt succeed. */
   addKubernetesRole(options: KubernetesRoleOptions): void {
+    this.#addRole('kubernetes', options.role, options.jwt, options);
+  }
+
+  #addRole(kind: Role['kind'], name: string, credential: string | undefined, options: RoleTokenOptions): void {
     this.#roles.push({
-      kind: 'kubernetes',
-      mount: options.mount ?? 'kubernetes',
+      kind,
+      mount: options.mount ?? kind,
       namespace: options.namespace ?? '',
-      name: options.role,
-      credential: options.jwt,
+      name,
+      credential,
       tokenTtl: options.tokenTtl ?? 3600,
       tokenMaxTtl: options.tokenMaxTtl,
       renewable: options.renewable ?? true,
