@@ -1,5 +1,4 @@
-/** How far a refresh may move from its nominal interval, either way, so that a fleet does not poll in step. */
-const JITTER_FRACTION = 0.2;
+import { refreshDelay } from '../../watch/refresh-delay.js';
 
 /** Options of {@link startRefreshTimer}. */
 export interface RefreshTimerOptions {
@@ -16,21 +15,21 @@ export interface RefreshTimer {
 }
 
 /**
- * Calls `onDue` again and again, each time after `intervalMs` ± 20 % chosen
- * at random, re-armed after every call so hosts that started together drift
- * apart. The timer does not keep the process alive.
+ * Calls `onDue` again and again, each time after 80–100 % of `intervalMs`
+ * chosen at random (the policy of every remote source, see refresh-delay.ts),
+ * re-armed after every call so hosts that started together drift apart. The
+ * timer does not keep the process alive.
  */
 export function startRefreshTimer(options: RefreshTimerOptions): RefreshTimer {
   const random = options.random ?? Math.random;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const arm = (): void => {
-    const factor = 1 - JITTER_FRACTION + 2 * JITTER_FRACTION * random();
     timer = setTimeout(() => {
       if (stopped) return;
       arm();
       options.onDue();
-    }, Math.round(options.intervalMs * factor));
+    }, refreshDelay(options.intervalMs, random()));
     timer.unref();
   };
   arm();

@@ -1,5 +1,5 @@
 import { SingleTimer, type VaultClock } from './vault-clock.js';
-import { getRefreshDelay } from './schedule.js';
+import { refreshDelay } from '../../watch/refresh-delay.js';
 
 /** What a {@link RefreshTimer} needs. */
 export interface RefreshTimerOptions {
@@ -10,7 +10,7 @@ export interface RefreshTimerOptions {
 
 /**
  * Says when a Vault source should be read again: every `refresh`, up to
- * 10 % earlier at random so a fleet spreads out. Dynamic credentials follow
+ * 20 % earlier at random so a fleet spreads out (the policy of every remote source). Dynamic credentials follow
  * their lease instead, so the source turns polling off after a good read of
  * them, and on again after any failed read. (Quicker retries of a failed
  * read, with backoff, are the supervisor's.)
@@ -49,7 +49,7 @@ export class RefreshTimer {
       this.#timer.cancel();
       return;
     }
-    this.#timer.schedule(getRefreshDelay(this.#options.refreshMs, this.#options.clock.random()), () => {
+    this.#timer.schedule(refreshDelay(this.#options.refreshMs, this.#options.clock.random()), () => {
       // Keep the rhythm even if the supervisor skips this read; a read's outcome reschedules.
       this.#scheduleNext();
       this.#options.onDue('refresh');

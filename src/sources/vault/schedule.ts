@@ -16,11 +16,6 @@ export function getReissueDelay(ttlMs: number, random: number): number {
   return ttlMs * (REISSUE_FRACTION_MIN + (REISSUE_FRACTION_MAX - REISSUE_FRACTION_MIN) * random);
 }
 
-/** When to re-read a polled source: `refreshMs`, 0–10 % earlier at random. */
-export function getRefreshDelay(refreshMs: number, random: number): number {
-  return refreshMs * (1 - 0.1 * random);
-}
-
 /** How long to wait after the `failures`-th failure in a row (1, 2, …): the remote schedule, 1 s doubling to 5 min, jittered. */
 export function getRetryDelay(failures: number, random: number): number {
   return backoffDelay(Math.max(0, failures - 1), { ...REMOTE_BACKOFF, random: () => random });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getRefreshDelay, getReissueDelay, getRenewDelay, getRetryDelay } from '../../../../src/sources/vault/schedule.js';
+import { getReissueDelay, getRenewDelay, getRetryDelay } from '../../../../src/sources/vault/schedule.js';
 
 describe('Vault schedules', () => {
   it.each([
@@ -27,10 +27,5 @@ describe('Vault schedules', () => {
   ])('after failure %s waits between %s and %s ms: 1 s doubling to 5 min, jittered', (failures, low, high) => {
     expect(getRetryDelay(failures, 0)).toBe(low);
     expect(getRetryDelay(failures, 0.999_999)).toBeCloseTo(high, -1);
-  });
-
-  it('refreshes at the period, up to 10 % earlier', () => {
-    expect(getRefreshDelay(200, 0)).toBe(200);
-    expect(getRefreshDelay(200, 0.999_999)).toBeCloseTo(180, 3);
   });
 });
