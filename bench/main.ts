@@ -8,6 +8,7 @@ import { HAVE_GNU_TIME } from './measure-process.js';
 import { formatTable, updateReadmeSection, type BenchSection } from './report.js';
 import { measureResident } from './resident.js';
 import { measureRotation } from './rotation.js';
+import { measureFleet } from './fleet.js';
 import { measurePeers } from './peers.js';
 import { measureScale } from './scale.js';
 import { measureStartup } from './startup.js';
@@ -24,10 +25,11 @@ interface Effort {
   readonly scaleStartRounds: number;
   readonly scaleRotations: number;
   readonly peerRounds: number;
+  readonly fleetHosts: number;
 }
 
-const FULL: Effort = { quick: false, startupRounds: 21, rssRounds: 5, idleSeconds: 60, rotations: 20, scaleStartRounds: 5, scaleRotations: 10, peerRounds: 11 };
-const QUICK: Effort = { quick: true, startupRounds: 11, rssRounds: 3, idleSeconds: 10, rotations: 10, scaleStartRounds: 3, scaleRotations: 5, peerRounds: 3 };
+const FULL: Effort = { quick: false, startupRounds: 21, rssRounds: 5, idleSeconds: 60, rotations: 20, scaleStartRounds: 5, scaleRotations: 10, peerRounds: 11, fleetHosts: 100_000 };
+const QUICK: Effort = { quick: true, startupRounds: 11, rssRounds: 3, idleSeconds: 10, rotations: 10, scaleStartRounds: 3, scaleRotations: 5, peerRounds: 3, fleetHosts: 10_000 };
 
 interface SectionSpec {
   readonly id: string;
@@ -55,6 +57,12 @@ const SECTIONS: readonly SectionSpec[] = [
     id: 'peers',
     title: 'Head to head: secretvisor, OpenBao Agent and envconsul on one real OpenBao',
     run: (effort, log) => measurePeers({ startRounds: effort.peerRounds, rotations: effort.rotations, idleSeconds: effort.idleSeconds, log }),
+  },
+  {
+    id: 'fleet',
+    title: 'A fleet, simulated with the real refresh and retry schedules',
+    run: async (effort, log) =>
+      measureFleet({ hosts: effort.fleetHosts, secretsPerHost: 10, refreshMs: 300_000, vaultBudgetPerSecond: Number(process.env.BENCH_VAULT_BUDGET ?? 10_000), log }),
   },
 ];
 

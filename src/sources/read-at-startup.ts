@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceUnavailableError, describeError, isRetryable } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
-import { backoffDelay } from '../watch/backoff.js';
+import { STARTUP_BACKOFF, backoffDelay } from '../watch/backoff.js';
 import type { SecretSource, Snapshot } from './source.js';
 
 /** Options of {@link readAtStartup}. */
@@ -11,8 +11,6 @@ export interface ReadAtStartupOptions {
   readonly log: Logger;
   readonly signal?: AbortSignal;
 }
-
-const STARTUP_BACKOFF = { initialMs: 250, maxMs: 10_000 };
 
 /**
  * Reads every source once, in parallel. A source that is unreachable is

@@ -6,8 +6,11 @@ export interface BackoffOptions {
   readonly random?: () => number;
 }
 
-/** Retries of remote sources: 1 s doubling to 5 min. */
+/** Retries of remote sources while the child runs: 1 s doubling to 5 min. */
 export const REMOTE_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 300_000 };
+
+/** Retries of an unreachable source at start-up, until startup.timeout: 250 ms doubling to 10 s. */
+export const STARTUP_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000 };
 
 /**
  * The delay before retry number `attempt` (0 first): doubling from
