@@ -12,7 +12,7 @@ export function findOldSecrets(items: readonly AuditedItem[], maxAgeMs: number, 
     if (item.kind === 'stray' || item.updatedAt === undefined) continue;
     const age = now.getTime() - item.updatedAt.getTime();
     if (age <= maxAgeMs) continue;
-    const remote = item.kind === 'vault' || item.kind === 'aws-secrets-manager';
+    const remote = item.kind === 'vault' || item.kind === 'aws-secrets-manager' || item.kind === 'aws-ssm';
     findings.push({
       kind: 'age',
       source: item.source,

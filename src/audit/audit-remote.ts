@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AwsSourceConfig, VaultSourceConfig } from '../config/config.js';
+import type { AwsSourceConfig, SsmSourceConfig, VaultSourceConfig } from '../config/config.js';
 import { ExitCode, SecretvisorError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { inspectSecretFile } from '../permissions/inspect-mode.js';
@@ -25,14 +25,13 @@ export interface RemoteAuditOptions {
  * LastChangedDate). A read that fails is reported, never thrown; no value
  * leaves the source.
  */
-export async function auditRemoteSource(config: VaultSourceConfig | AwsSourceConfig, options: RemoteAuditOptions): Promise<SourceAudit> {
+export async function auditRemoteSource(config: VaultSourceConfig | AwsSourceConfig | SsmSourceConfig, options: RemoteAuditOptions): Promise<SourceAudit> {
   const audit: SourceAudit = { items: [], findings: [] };
   for (const path of credentialFiles(config, options.env)) {
     const stats = await stat(path).catch(() => undefined);
     if (stats !== undefined) audit.findings.push(...inspectSecretFile(path, stats).map((finding) => fromPermission(finding, config.name)));
   }
-  const location =
-    config.type === 'vault' ? `${config.address}/v1/${config.path}` : `aws:${config.region ?? options.env.AWS_REGION ?? 'default'}:${config.secretId}`;
+  const location = remoteLocation(config, options.env);
   if (audit.findings.length > 0) {
     // Reading would only repeat these findings as an error: fix the files first.
     audit.items.push({ source: config.name, kind: config.type, location, updatedAt: undefined });
@@ -52,8 +51,16 @@ export async function auditRemoteSource(config: VaultSourceConfig | AwsSourceCon
   return audit;
 }
 
+/** Where a remote source's secret lives, for the report. */
+function remoteLocation(config: VaultSourceConfig | AwsSourceConfig | SsmSourceConfig, env: NodeJS.ProcessEnv): string {
+  if (config.type === 'vault') return `${config.address}/v1/${config.path}`;
+  const region = config.region ?? env.AWS_REGION ?? 'default';
+  if (config.type === 'aws-secrets-manager') return `aws:${region}:${config.secretId}`;
+  return `aws-ssm:${region}:${config.path ?? (config.names ?? []).join(',')}`;
+}
+
 /** The local files a remote source reads its own credentials from. */
-function credentialFiles(config: VaultSourceConfig | AwsSourceConfig, env: NodeJS.ProcessEnv): string[] {
+function credentialFiles(config: VaultSourceConfig | AwsSourceConfig | SsmSourceConfig, env: NodeJS.ProcessEnv): string[] {
   if (config.type !== 'vault') return [];
   const auth = config.auth;
   switch (auth.method) {

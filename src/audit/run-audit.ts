@@ -54,6 +54,7 @@ function auditSource(source: SourceConfig, options: RunAuditOptions): Promise<So
       return auditFileSource(source);
     case 'vault':
     case 'aws-secrets-manager':
+    case 'aws-ssm':
       return auditRemoteSource(source, { env: options.env, log: options.log, timeoutMs: options.config.startupTimeoutMs });
     default:
       return assertNever(source);

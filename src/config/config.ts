@@ -53,7 +53,19 @@ export interface AwsSourceConfig extends SourceCommon {
   readonly externalId: string | undefined;
 }
 
-export type SourceConfig = DotenvSourceConfig | DirectorySourceConfig | VaultSourceConfig | AwsSourceConfig;
+/** AWS Systems Manager Parameter Store parameters: a hierarchy (`path`) or a list (`names`), exactly one. */
+export interface SsmSourceConfig extends SourceCommon {
+  readonly type: 'aws-ssm';
+  readonly region: string | undefined;
+  readonly path: string | undefined;
+  readonly recursive: boolean;
+  readonly names: readonly string[] | undefined;
+  readonly endpoint: string | undefined;
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+}
+
+export type SourceConfig = DotenvSourceConfig | DirectorySourceConfig | VaultSourceConfig | AwsSourceConfig | SsmSourceConfig;
 export type SourceKind = SourceConfig['type'];
 
 /** Whether a source of this kind reads local files (and is watched, not polled). */

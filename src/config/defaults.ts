@@ -15,6 +15,8 @@ export const DEFAULTS = {
   startupTimeout: '60s',
   /** Remote sources poll this often. */
   remoteRefresh: '5m',
+  /** Parameter Store's 40 requests/s per account and region are shared by the fleet: see docs/aws.md. */
+  ssmRefresh: '15m',
   /** File sources are watched; this slow re-read catches events the watcher lost. */
   fileRefresh: '1m',
   vaultTimeout: '10s',

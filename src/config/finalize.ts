@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseTemplate } from '../render/template.js';
-import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon } from './config.js';
+import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import type { RawConfig, RawSource } from './schema.js';
@@ -60,7 +60,8 @@ interface SourceDefaults {
 }
 
 function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults): SourceConfig {
-  const remote = raw.type === 'vault' || raw.type === 'aws-secrets-manager';
+  const remote = raw.type === 'vault' || raw.type === 'aws-secrets-manager' || raw.type === 'aws-ssm';
+  const remoteRefresh = raw.type === 'aws-ssm' ? DEFAULTS.ssmRefresh : DEFAULTS.remoteRefresh;
   const common: SourceCommon = {
     name,
     keys: raw.keys === undefined ? undefined : new Map(Object.entries(raw.keys)),
@@ -71,7 +72,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
     permissions: raw.permissions ?? defaults.globalPolicy,
     asEnv: raw.asEnv ?? true,
     allowNames: new Set(raw.allowNames ?? []),
-    refreshMs: parseDuration(raw.refresh ?? (remote ? DEFAULTS.remoteRefresh : DEFAULTS.fileRefresh)),
+    refreshMs: parseDuration(raw.refresh ?? (remote ? remoteRefresh : DEFAULTS.fileRefresh)),
   };
   const absolute = (path: string): string => resolve(defaults.baseDir, path);
   switch (raw.type) {
@@ -111,9 +112,38 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         roleArn: raw.roleArn,
         externalId: raw.externalId,
       };
+    case 'aws-ssm':
+      return finalizeSsmSource(name, raw, common);
     default:
       return assertNever(raw);
   }
+}
+
+function finalizeSsmSource(name: string, raw: Extract<RawSource, { type: 'aws-ssm' }>, common: SourceCommon): SsmSourceConfig {
+  if ((raw.path === undefined) === (raw.names === undefined)) {
+    throw new ConfigError(`sources.${name}: an aws-ssm source needs exactly one of path and names`, {
+      hint: 'set path: /noxus/prod/worker/ for a hierarchy, or names: [/noxus/prod/db-password, …] for chosen parameters',
+    });
+  }
+  if (raw.recursive !== undefined && raw.path === undefined) {
+    throw new ConfigError(`sources.${name}: recursive applies to path, and this source has names`, { hint: 'remove recursive:, or use path:' });
+  }
+  if (raw.externalId !== undefined && raw.roleArn === undefined) {
+    throw new ConfigError(`sources.${name}: externalId is set but roleArn is not`, { hint: 'add the roleArn the ExternalId guards' });
+  }
+  const names = raw.names === undefined ? undefined : [...new Set(raw.names)];
+  return {
+    ...common,
+    type: 'aws-ssm',
+    region: raw.region,
+    // GetParametersByPath wants no trailing slash except for the root itself.
+    path: raw.path === undefined ? undefined : raw.path.length > 1 ? raw.path.replace(/\/+$/, '') || '/' : raw.path,
+    recursive: raw.recursive ?? false,
+    names,
+    endpoint: raw.endpoint,
+    roleArn: raw.roleArn,
+    externalId: raw.externalId,
+  };
 }
 
 function finalizeVaultAuth(

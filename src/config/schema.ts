@@ -118,7 +118,33 @@ const awsSource = z.strictObject({
   ...commonSourceKeys,
 });
 
-const source = z.discriminatedUnion('type', [dotenvSource, directorySource, vaultSource, awsSource]);
+const ssmParameterName = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[A-Za-z0-9_.\-/]+$/, { error: 'expected a parameter name: letters, digits and _ . - /' });
+
+const ssmSource = z.strictObject({
+  type: z.literal('aws-ssm'),
+  region: z.string().min(1).optional().describe("Default: the SDK's (AWS_REGION)."),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\-/]*$/, { error: 'expected a hierarchy path starting with /, such as /noxus/prod/worker/' })
+    .optional()
+    .describe('Every parameter under this hierarchy (GetParametersByPath); give path or names, not both.'),
+  recursive: z.boolean().optional().describe('With path: also the levels below it; default false (one level).'),
+  names: z
+    .array(ssmParameterName)
+    .min(1)
+    .optional()
+    .describe('These parameters by name (GetParameters, 10 a call); give path or names, not both.'),
+  endpoint: z.string().url().optional().describe('A VPC endpoint; default AWS_ENDPOINT_URL_SSM, then the regional one.'),
+  roleArn: z.string().min(1).optional().describe('Assume this role first.'),
+  externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  ...commonSourceKeys,
+});
+
+const source = z.discriminatedUnion('type', [dotenvSource, directorySource, vaultSource, awsSource, ssmSource]);
 
 const sourceList = z.array(z.string().regex(SOURCE_NAME_PATTERN));
 

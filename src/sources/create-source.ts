@@ -22,6 +22,10 @@ export async function createSource(context: SourceContext): Promise<SecretSource
       const { createAwsSource } = await import('./aws/aws-source.js');
       return createAwsSource({ ...context, config });
     }
+    case 'aws-ssm': {
+      const { createSsmSource } = await import('./aws/ssm-source.js');
+      return createSsmSource({ ...context, config });
+    }
     default:
       return assertNever(config);
   }

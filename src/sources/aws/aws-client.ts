@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { loadAwsSdk, type AwsSdk } from './load-aws-sdk.js';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { loadAwsSdk, loadSsmSdk, type AwsSdk, type SsmSdk } from './load-aws-sdk.js';
 
 /** Attempts per AWS call, first one included; the supervisor retries beyond this with its own backoff. */
 const AWS_MAX_ATTEMPTS = 3;
@@ -10,11 +11,11 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** Lifetime asked for assumed-role credentials; the SDK refreshes them 5 minutes before they expire. */
 const ROLE_SESSION_SECONDS = 3_600;
 
-/** Where and as whom a Secrets Manager client talks. */
+/** Where and as whom an AWS client (Secrets Manager, SSM) talks. */
 export interface AwsClientOptions {
   /** Undefined: the SDK's default (AWS_REGION, the profile). */
   readonly region: string | undefined;
-  /** Undefined: the SDK's default (AWS_ENDPOINT_URL_SECRETS_MANAGER, then the public regional endpoint). */
+  /** Undefined: the SDK's default (AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL_SSM, then the public regional endpoint). */
   readonly endpoint: string | undefined;
   /** Assume this role through STS; undefined uses the SDK's default credential chain as is. */
   readonly roleArn: string | undefined;
@@ -23,14 +24,19 @@ export interface AwsClientOptions {
 }
 
 /** A shared client and the way to give it back. */
-export interface ClientLease {
-  readonly client: SecretsManagerClient;
-  readonly sdk: AwsSdk;
+export interface ServiceLease<C, Sdk> {
+  readonly client: C;
+  readonly sdk: Sdk;
   /** Gives the client back; the last holder's release destroys it (closing its sockets). Idempotent. */
   release(): void;
   /** Gives the client back and keeps it from being lent again, so the next lease starts with fresh credentials. */
   discard(): void;
 }
+
+/** A shared Secrets Manager client. */
+export type ClientLease = ServiceLease<SecretsManagerClient, AwsSdk>;
+/** A shared SSM (Parameter Store) client. */
+export type SsmClientLease = ServiceLease<SSMClient, SsmSdk>;
 
 /** The STS AssumeRole call behind a role's credentials failed; `cause` is the SDK's error. */
 export class AssumeRoleError extends Error {
@@ -45,8 +51,41 @@ export class AssumeRoleError extends Error {
 
 type RoleCredentials = ReturnType<AwsSdk['fromTemporaryCredentials']>;
 
+/** What every AWS SDK client offers that the cache needs. */
+interface Destroyable {
+  destroy(): void;
+}
+
+/** The settings every client gets, whatever its service. */
+interface ClientSettings {
+  readonly maxAttempts: number;
+  readonly requestHandler: { readonly connectionTimeout: number; readonly requestTimeout: number; readonly throwOnRequestTimeout: boolean };
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: RoleCredentials;
+}
+
+/** How to load one service's SDK and make its client. */
+interface ServiceBinding<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTemporaryCredentials'>> {
+  readonly service: string;
+  readonly load: () => Promise<Sdk>;
+  readonly construct: (sdk: Sdk, settings: ClientSettings) => C;
+}
+
+const SECRETS_MANAGER: ServiceBinding<SecretsManagerClient, AwsSdk> = {
+  service: 'secretsmanager',
+  load: loadAwsSdk,
+  construct: (sdk, settings) => new sdk.SecretsManagerClient(settings),
+};
+
+const SSM: ServiceBinding<SSMClient, SsmSdk> = {
+  service: 'ssm',
+  load: loadSsmSdk,
+  construct: (sdk, settings) => new sdk.SSMClient(settings),
+};
+
 interface CacheEntry {
-  readonly client: Promise<SecretsManagerClient>;
+  readonly client: Promise<Destroyable>;
   holders: number;
 }
 
@@ -57,17 +96,29 @@ const cache = new Map<string, CacheEntry>();
  * region, endpoint, role and ExternalId share one client, and so one
  * connection pool and one set of cached role credentials.
  */
-export async function acquireClient(options: AwsClientOptions): Promise<ClientLease> {
-  const key = JSON.stringify([options.region, options.endpoint, options.roleArn, options.externalId, options.sessionName]);
+export function acquireClient(options: AwsClientOptions): Promise<ClientLease> {
+  return acquireServiceClient(SECRETS_MANAGER, options);
+}
+
+/** Lends an SSM client for these options, shared the same way as {@link acquireClient}'s. */
+export function acquireSsmClient(options: AwsClientOptions): Promise<SsmClientLease> {
+  return acquireServiceClient(SSM, options);
+}
+
+async function acquireServiceClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTemporaryCredentials'>>(
+  binding: ServiceBinding<C, Sdk>,
+  options: AwsClientOptions,
+): Promise<ServiceLease<C, Sdk>> {
+  const key = JSON.stringify([binding.service, options.region, options.endpoint, options.roleArn, options.externalId, options.sessionName]);
   let entry = cache.get(key);
   if (entry === undefined) {
-    entry = { client: loadAwsSdk().then((sdk) => createClient(sdk, options)), holders: 0 };
+    entry = { client: binding.load().then((sdk) => createClient(binding, sdk, options)), holders: 0 };
     cache.set(key, entry);
   }
   entry.holders += 1;
   const held = entry;
   try {
-    const [client, sdk] = await Promise.all([held.client, loadAwsSdk()]);
+    const [client, sdk] = await Promise.all([held.client as Promise<C>, binding.load()]);
     let released = false;
     const release = (): void => {
       if (released) return;
@@ -90,28 +141,31 @@ export async function acquireClient(options: AwsClientOptions): Promise<ClientLe
   }
 }
 
-function releaseEntry(key: string, entry: CacheEntry, client: SecretsManagerClient): void {
+function releaseEntry(key: string, entry: CacheEntry, client: Destroyable): void {
   entry.holders -= 1;
   if (entry.holders > 0) return;
   if (cache.get(key) === entry) cache.delete(key);
   client.destroy();
 }
 
-function createClient(sdk: AwsSdk, options: AwsClientOptions): SecretsManagerClient {
+function createClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTemporaryCredentials'>>(
+  binding: ServiceBinding<C, Sdk>,
+  sdk: Sdk,
+  options: AwsClientOptions,
+): C {
   const requestHandler = {
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     throwOnRequestTimeout: true,
   };
-  return withoutNodeVersionWarning(
-    () =>
-      new sdk.SecretsManagerClient({
-        maxAttempts: AWS_MAX_ATTEMPTS,
-        requestHandler,
-        ...(options.region === undefined ? {} : { region: options.region }),
-        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-        ...(options.roleArn === undefined ? {} : { credentials: assumeRole(sdk, options, options.roleArn, requestHandler) }),
-      }),
+  return withoutNodeVersionWarning(() =>
+    binding.construct(sdk, {
+      maxAttempts: AWS_MAX_ATTEMPTS,
+      requestHandler,
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.roleArn === undefined ? {} : { credentials: assumeRole(sdk, options, options.roleArn, requestHandler) }),
+    }),
   );
 }
 
@@ -141,7 +195,7 @@ function withoutNodeVersionWarning<T>(construct: () => T): T {
  * failures so that messages can say which step failed.
  */
 function assumeRole(
-  sdk: AwsSdk,
+  sdk: Pick<AwsSdk, 'fromTemporaryCredentials'>,
   options: AwsClientOptions,
   roleArn: string,
   requestHandler: object,

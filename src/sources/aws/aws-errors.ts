@@ -1,11 +1,14 @@
-import { ConfigError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
+import { ConfigError, PermissionError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
 import { AssumeRoleError } from './aws-client.js';
 
 /** The call that failed, for the message. */
 export interface AwsCallSite {
   readonly source: string;
+  /** The secret, or for Parameter Store the path or names asked for. */
   readonly secretId: string;
   readonly operation: string;
+  /** Which AWS service was called; default Secrets Manager. */
+  readonly service?: 'secrets-manager' | 'ssm';
 }
 
 /** An AWS or network failure reduced to what may be shown: never a value, never a credential. */
@@ -52,18 +55,38 @@ export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorErr
   if (error instanceof SecretvisorError) return error;
   const roleArn = error instanceof AssumeRoleError ? error.roleArn : undefined;
   const failure = describeFailure(error instanceof AssumeRoleError ? error.cause : error);
-  const where = `aws-secrets-manager source "${site.source}"`;
+  const ssm = site.service === 'ssm';
+  const where = `${ssm ? 'aws-ssm' : 'aws-secrets-manager'} source "${site.source}"`;
+  const subject = `${ssm ? 'parameters' : 'secret'} "${site.secretId}"`;
   if (failure.detail !== undefined && REGION_ERROR.test(failure.detail)) {
-    return new ConfigError(`${where}: no usable AWS region for secret "${site.secretId}": ${failure.detail}`, {
+    return new ConfigError(`${where}: no usable AWS region for ${subject}: ${failure.detail}`, {
       hint: "set `region` on the source, or AWS_REGION in secretvisor's environment",
     });
   }
   const operation = roleArn === undefined ? site.operation : `assuming role ${roleArn}`;
   const status = failure.status === undefined ? '' : ` (HTTP ${failure.status})`;
   const detail = failure.detail === undefined ? '' : `: ${failure.detail}`;
-  return new SourceUnavailableError(`${where}: ${operation} for secret "${site.secretId}" failed: ${failure.code}${status}${detail}`, {
-    hint: hintFor(failure, roleArn !== undefined),
+  return new SourceUnavailableError(`${where}: ${operation} for ${subject} failed: ${failure.code}${status}${detail}`, {
+    hint: hintFor(failure, roleArn !== undefined, ssm),
   });
+}
+
+/**
+ * The start-up verdict on a converted AWS error: AccessDenied (on the call or
+ * the assume-role) will not heal by waiting, so it becomes a PermissionError
+ * (exit 77 at once) instead of being retried until startup.timeout. Kept to
+ * this one function so a shared fail-fast classification can absorb it.
+ */
+export function failFastAtStartup(error: unknown, converted: SecretvisorError): SecretvisorError {
+  const cause = error instanceof AssumeRoleError ? error.cause : error;
+  if (!(converted instanceof SourceUnavailableError) || !(cause instanceof Error) || !DENIED.has(cause.name)) return converted;
+  return new PermissionError(converted.message, { hint: converted.hint });
+}
+
+/** True when AWS answered ThrottlingException (or its STS and EC2 spellings). */
+export function isThrottlingError(error: unknown): boolean {
+  const cause = error instanceof AssumeRoleError ? error.cause : error;
+  return cause instanceof Error && THROTTLING.has(cause.name);
 }
 
 /** True when AWS refused the credentials as expired: cached credentials are stale and a new client should fetch fresh ones. */
@@ -86,7 +109,7 @@ function describeFailure(error: unknown): AwsFailure {
   return { code: error.name, status: undefined, detail: safe ? oneLine(error.message) : undefined };
 }
 
-function hintFor(failure: AwsFailure, assumingRole: boolean): string | undefined {
+function hintFor(failure: AwsFailure, assumingRole: boolean, ssm: boolean): string | undefined {
   const { code } = failure;
   if (THROTTLING.has(code)) {
     return 'AWS is throttling these requests; secretvisor retries with backoff. If it persists, raise `refresh` or spread the fleet';
@@ -97,7 +120,9 @@ function hintFor(failure: AwsFailure, assumingRole: boolean): string | undefined
   if (DENIED.has(code)) {
     return assumingRole
       ? "check that the role's trust policy lets secretvisor's identity call sts:AssumeRole and that `externalId` matches its sts:ExternalId condition"
-      : 'allow secretsmanager:DescribeSecret and secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key) for the identity secretvisor uses';
+      : ssm
+        ? 'allow ssm:GetParametersByPath (for `path`) or ssm:GetParameters (for `names`) on these parameters, and kms:Decrypt on the key of SecureString ones, for the identity secretvisor uses'
+        : 'allow secretsmanager:DescribeSecret and secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key) for the identity secretvisor uses';
   }
   if (EXPIRED.has(code)) {
     return 'the AWS credentials secretvisor uses have expired: renew them, or use a role or instance profile the SDK refreshes itself';

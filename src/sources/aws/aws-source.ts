@@ -62,6 +62,14 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
       const described = await call('DescribeSecret', ({ client, sdk }) =>
         client.send(new sdk.DescribeSecretCommand({ SecretId: config.secretId }), { abortSignal: signal }),
       );
+      if (described.DeletedDate !== undefined) {
+        // DescribeSecret still answers, with the same VersionId, for a secret scheduled for deletion:
+        // without this check the source would go on serving it, unchanged, and nobody would hear of it.
+        throw new SourceUnavailableError(
+          `aws-secrets-manager source "${config.name}": secret "${config.secretId}" is scheduled for deletion (since ${described.DeletedDate.toISOString()})`,
+          { hint: 'cancel the deletion with `aws secretsmanager restore-secret` (RestoreSecret), or point `secretId` at the secret that replaces it' },
+        );
+      }
       const versionId = findVersionWithStage(described.VersionIdsToStages, config.versionStage);
       if (versionId === undefined) {
         throw new SourceUnavailableError(

@@ -24,3 +24,24 @@ export function loadAwsSdk(): Promise<AwsSdk> {
   );
   return loading;
 }
+
+/** The parts of the AWS SDK the Parameter Store source uses, loaded on first use. */
+export interface SsmSdk {
+  readonly SSMClient: typeof import('@aws-sdk/client-ssm').SSMClient;
+  readonly GetParametersByPathCommand: typeof import('@aws-sdk/client-ssm').GetParametersByPathCommand;
+  readonly GetParametersCommand: typeof import('@aws-sdk/client-ssm').GetParametersCommand;
+  readonly fromTemporaryCredentials: typeof import('@aws-sdk/credential-providers').fromTemporaryCredentials;
+}
+
+let loadingSsm: Promise<SsmSdk> | undefined;
+
+/** Imports the SSM client once, on first use, like {@link loadAwsSdk}: a config without `aws-ssm` never loads it. */
+export function loadSsmSdk(): Promise<SsmSdk> {
+  loadingSsm ??= Promise.all([import('@aws-sdk/client-ssm'), import('@aws-sdk/credential-providers')]).then(([ssm, providers]) => ({
+    SSMClient: ssm.SSMClient,
+    GetParametersByPathCommand: ssm.GetParametersByPathCommand,
+    GetParametersCommand: ssm.GetParametersCommand,
+    fromTemporaryCredentials: providers.fromTemporaryCredentials,
+  }));
+  return loadingSsm;
+}

@@ -7,6 +7,8 @@ export interface AwsSdkEnvOptions {
   readonly secretsManagerEndpoint?: string;
   /** Sets AWS_ENDPOINT_URL_STS. */
   readonly stsEndpoint?: string;
+  /** Sets AWS_ENDPOINT_URL_SSM. */
+  readonly ssmEndpoint?: string;
 }
 
 /**
@@ -24,5 +26,6 @@ export function awsSdkEnv(options: AwsSdkEnvOptions): Record<string, string> {
     AWS_EC2_METADATA_DISABLED: 'true',
     ...(options.secretsManagerEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsManagerEndpoint }),
     ...(options.stsEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_STS: options.stsEndpoint }),
+    ...(options.ssmEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_SSM: options.ssmEndpoint }),
   };
 }
