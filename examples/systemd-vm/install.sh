@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the example platform on a systemd VM (Debian 12 or similar, as
-# root): secretvisor, the `noxus` account, the config, the credentials
-# (root-only), the example service, the units from ../../systemd/, and starts
-# the frontend, the backend and the worker pools finance and research.
+# root): secretvisor, the config, the credentials (root-only), the example
+# service, the units from ../../systemd/, and starts the frontend, the backend
+# and the worker pools finance and research. No account is created: each unit
+# runs as a user systemd allocates for it alone (DynamicUser=yes).
 #
 #   sudo ./install.sh
 #
 # With DESTDIR=/some/dir it only lays the files out under that folder (no
-# account, no npm, no systemctl), to review or package them.
+# npm, no systemctl), to review or package them.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,9 +33,6 @@ if [[ -z "$dest" ]]; then
     (cd "$repo" && npm ci && npm run build && npm pack --pack-destination "$work")
     npm install --global --prefix /usr/local "$work"/secretvisor-*.tgz
     rm -rf "$work"
-  fi
-  if ! id noxus >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin noxus
   fi
 fi
 

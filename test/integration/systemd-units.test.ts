@@ -104,6 +104,9 @@ describe('systemd units', () => {
     expect(single(settings, 'Type')).toBe('notify');
     // secretvisor runs as User=, so systemd-notify is the sender (see systemd-notify.test.ts).
     expect(single(settings, 'User')).toBeDefined();
+    // A user of its own per unit: another unit cannot read its environ, files or credentials (test/real/systemd/).
+    expect(single(settings, 'DynamicUser')).toBe('yes');
+    expect(settings.has('Group'), 'DynamicUser= makes the group of the same name').toBe(false);
     expect(single(settings, 'NotifyAccess')).toBe('all');
     expect(single(settings, 'KillMode')).toBe('mixed');
     const stopTimeouts = [DEFAULTS.onChange.stopTimeout, exampleStopTimeout()].map(parseDuration);
@@ -124,6 +127,12 @@ describe('systemd units', () => {
       expect(single(settings, key), key).toBe(value);
     }
     expect(settings.has('MemoryDenyWriteExecute'), 'MemoryDenyWriteExecute breaks Node').toBe(false);
+  });
+
+  it('every unit, and every worker pool, runs as a user of its own', () => {
+    const users = UNIT_FILES.map((unit) => single(serviceSettings(unit), 'User'));
+    expect(new Set(users).size).toBe(UNIT_FILES.length);
+    expect(single(serviceSettings('secretvisor-worker@.service'), 'User')).toContain('%i');
   });
 
   it('the worker template takes the pool from the instance name', () => {
