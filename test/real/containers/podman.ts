@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CommandResult, mustRun, runCommand } from './exec.js';
@@ -37,6 +37,19 @@ function containersConf(): string {
   ].join('\n');
 }
 
+const STATE_PREFIX = 'sv-podman-';
+const OWNER_FILE = 'owner.pid';
+
+/** The pid of the run that made a state folder, or undefined while (or if) it has not written it yet. */
+function ownerOf(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, OWNER_FILE), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Rootful podman with all of its state (images, containers, run and temporary files) in one folder of its own. */
 export class Podman {
   readonly dir: string;
@@ -45,13 +58,23 @@ export class Podman {
 
   private constructor(dir: string) {
     this.dir = dir;
-    writeFileSync(join(dir, 'containers.conf'), containersConf());
+    if (!existsSync(join(dir, 'containers.conf'))) writeFileSync(join(dir, 'containers.conf'), containersConf());
     this.#env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
   }
 
-  /** A podman whose state lives in a fresh temporary folder, removed by {@link destroy}. */
-  static create(): Podman {
-    return new Podman(mkdtempSync(join(tmpdir(), 'sv-podman-')));
+  /**
+   * A podman whose state lives in a fresh temporary folder, removed by {@link destroy}. The state a run
+   * killed before its clean-up left behind (its owner's pid is gone) is destroyed first.
+   */
+  static async create(): Promise<Podman> {
+    for (const entry of readdirSync(tmpdir()).filter((name) => name.startsWith(STATE_PREFIX))) {
+      const dir = join(tmpdir(), entry);
+      const owner = ownerOf(dir);
+      if (owner !== undefined && !existsSync(`/proc/${owner}`)) await new Podman(dir).destroy();
+    }
+    const dir = mkdtempSync(join(tmpdir(), STATE_PREFIX));
+    writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n`);
+    return new Podman(dir);
   }
 
   /** A container name unique to this run, remembered so that {@link destroy} removes the container. */
