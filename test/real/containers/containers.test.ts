@@ -126,7 +126,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
         `REDIS_URL=(${values.REDIS_URL.length} chars)`,
         ...Object.entries(scoped).map(([name, value]) => `${name}=${(sees as string[]).includes(name) ? `(${value.length} chars)` : '-'}`),
       ];
-      // The README's line: the app is PID 2 under tini, which secretvisor (PID 1) put in front of it.
+      // The README's line: the app's parent is tini, which secretvisor (PID 1) put in front of it.
       expect(logs).toMatch(new RegExp(`^app pid \\d+ \\(parent: tini\\) sees ${lengths.join(' ').replace(/[()]/g, '\\$&')}$`, 'm'));
       await container.stop();
       await expectNoLeakIn(container);
@@ -298,16 +298,12 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
     });
 
     it.for([
-      { mistake: 'a secret file readable by others (0644)', names: /DB_PASSWORD/, fix: /chmod/ },
-      { mistake: 'a secret file owned by another uid', names: /DB_PASSWORD/, fix: /chown/ },
-      { mistake: 'a secrets folder the image\'s user cannot read (root, 0700)', names: /platform/, fix: /chown|chmod/ },
-    ])('an unsafe mount, $mistake, ends the container with 77 at once, naming the path and the fix', async ({ mistake, names, fix }, context) => {
-      const root = hostDir(context, 'sv-ctr-unsafe-');
-      const secrets = writeSecretsFolder(root);
-      const platform = join(secrets.path, 'platform');
-      if (mistake.includes('0644')) chmodSync(join(platform, 'DB_PASSWORD'), 0o644);
-      else if (mistake.includes('another uid')) chownSync(join(platform, 'DB_PASSWORD'), 2000, 2000);
-      else chownSync(platform, 0, 0);
+      { mistake: 'a secret file readable by others (0644)', names: /DB_PASSWORD/, fix: /chmod/, spoil: (platform: string) => chmodSync(join(platform, 'DB_PASSWORD'), 0o644) },
+      { mistake: 'a secret file owned by another uid', names: /DB_PASSWORD/, fix: /chown/, spoil: (platform: string) => chownSync(join(platform, 'DB_PASSWORD'), 2000, 2000) },
+      { mistake: 'a secrets folder the image\'s user cannot read (root, 0700)', names: /platform/, fix: /chown|chmod/, spoil: (platform: string) => chownSync(platform, 0, 0) },
+    ])('an unsafe mount, $mistake, ends the container with 77 at once, naming the path and the fix', async ({ names, fix, spoil }, context) => {
+      const secrets = writeSecretsFolder(hostDir(context, 'sv-ctr-unsafe-'));
+      spoil(join(secrets.path, 'platform'));
       const started = Date.now();
       const container = await startFixture(context, { label: 'unsafe', secrets: secrets.path, env: { SECRETVISOR_SERVICE: 'frontend' } });
       const code = await container.exitCode(UNSAFE_EXIT_WITHIN_MS);
