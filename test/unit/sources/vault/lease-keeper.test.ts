@@ -161,3 +161,17 @@ describe('LeaseKeeper', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('LeaseKeeper and a new token', () => {
+  it('re-issues at once credentials issued with a token the session replaced (Vault revokes them with it), not for the same token again', async () => {
+    const { leases, due } = keeper({ 'sys/leases/renew': renewedFor(3600) });
+    leases.hold(lease(3600, true), TOKEN);
+    leases.handleNewToken(new SecretValue('token'));
+    expect(due).toEqual([]);
+    leases.handleNewToken(new SecretValue('another-token'));
+    expect(due.map((entry) => entry.reason)).toEqual(['they were issued with the previous Vault token, and Vault revokes them when that token ends']);
+    expect(leases.isCurrent).toBe(false);
+    leases.handleNewToken(new SecretValue('a-third-token'));
+    expect(due).toHaveLength(1);
+  });
+});
