@@ -27,8 +27,8 @@ interface HeldLease {
 
 /**
  * Keeps dynamic credentials alive. A renewable lease is renewed at about
- * 2/3 of its duration, for as long as renewals still extend it; one that
- * cannot be renewed (or no longer extends, near its max TTL) is marked for
+ * 2/3 of its duration, for as long as renewals give its full duration; one
+ * that cannot be renewed (or comes back shorter, capped by its max TTL) is marked for
  * re-issue at 85–90 % of what is left, with jitter. A renewal that fails is
  * retried with backoff until that point. Renewing changes no value, so it
  * never restarts the child; a re-issue does, once. Vault revokes a lease
@@ -122,8 +122,10 @@ export class LeaseKeeper {
       lease.expiresAt = this.#options.clock.now() + durationMs;
       this.#failures = 0;
       this.#options.log.debug({ leaseId: lease.info.id, ttlSeconds: durationMs / 1000 }, 'renewed the lease');
-      // Near the role's max TTL renewals stop extending: re-issue before the end instead.
-      this.#scheduleFor(durationMs, response.renewable === true && durationMs >= lease.info.durationMs / 2);
+      // A renewal that gives less than the lease's full duration has hit the role's max TTL: re-issue before
+      // that end instead. Stopping at the first cap keeps at least a third of a TTL to do it in (a real
+      // OpenBao showed that renewing on while half a TTL came back left too little).
+      this.#scheduleFor(durationMs, response.renewable === true && durationMs >= lease.info.durationMs);
     } catch (error) {
       if (this.#current !== lease || this.#stopped) return;
       await this.#handleRenewFailure(lease, error, token);

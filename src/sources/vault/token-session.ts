@@ -119,8 +119,9 @@ export class TokenSession {
       return;
     }
     const delay = Math.max(MIN_DELAY_MS, getRenewDelay(login.ttlMs, this.#options.clock.random()));
-    // A renewal that no longer extends much means the max TTL is near: log in again instead.
-    const renew = login.renewable && login.ttlMs >= loginTtlMs / 2;
+    // A renewal shorter than the TTL at login means the max TTL caps it: log in again instead, with a third
+    // of a TTL or more left for it (and for re-issuing the leases issued under this token, which die with it).
+    const renew = login.renewable && login.ttlMs >= loginTtlMs;
     this.#timer.schedule(delay, () => (renew ? void this.#renew() : this.#reauthenticate('the token is near the end of its life')));
   }
 

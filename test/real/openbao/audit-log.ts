@@ -4,6 +4,8 @@ import { parseJsonLines } from '../../helpers/json-lines.js';
 /** One response entry of OpenBao's file audit device (values of secrets are HMACs there, never clear text). */
 export interface AuditEntry {
   readonly type: 'request' | 'response';
+  /** When OpenBao handled it (RFC 3339). */
+  readonly time: string;
   readonly error?: string;
   readonly request: { readonly path: string; readonly operation: string; readonly namespace?: { readonly path?: string } };
   readonly response?: { readonly data?: Record<string, unknown> };

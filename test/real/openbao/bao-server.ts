@@ -197,7 +197,7 @@ export async function startDevServer(options: BaoOptions = {}): Promise<BaoServe
   return server;
 }
 
-/** A server with file storage and a config of its own, not yet initialised: for seal, unseal and restarts. */
+/** A server with raft storage and a config of its own, not yet initialised: for seal, unseal and restarts. */
 export class FileBaoServer extends BaoServer {
   #unsealKey: string | undefined;
 
@@ -221,7 +221,7 @@ export class FileBaoServer extends BaoServer {
     await this.waitForHealth([200]);
   }
 
-  /** Starts a stopped server again on the same port and unseals it (file storage keeps every secret). */
+  /** Starts a stopped server again on the same port and unseals it (raft storage keeps every secret). */
   async restart(): Promise<void> {
     await this.start([200, 503]);
     await this.unseal();
@@ -237,8 +237,9 @@ export async function startFileServer(options: BaoOptions = {}): Promise<FileBao
   const scheme = options.tls === undefined ? 'http' : 'https';
   writeFileSync(
     configFile,
-    `storage "file" {\n  path = "${join(dir, 'data')}"\n}\n${listenerBlock(port, clusterPort, options.tls)}` +
-      `api_addr = "${scheme}://127.0.0.1:${port}"\ncluster_addr = "https://127.0.0.1:${clusterPort}"\ndisable_mlock = true\n${auditBlock(dir)}`,
+    // OpenBao 2.7 has no "file" storage: a one-node raft keeps the data across a restart instead.
+    `storage "raft" {\n  path = "${join(dir, 'data')}"\n  node_id = "secretvisor-test"\n}\n${listenerBlock(port, clusterPort, options.tls)}` +
+      `api_addr = "${scheme}://127.0.0.1:${port}"\ncluster_addr = "https://127.0.0.1:${clusterPort}"\n${auditBlock(dir)}`,
   );
   const server = new FileBaoServer({ dir, port, rootToken: '', configFile, devArgs: [], options });
   await server.start([501]);

@@ -175,3 +175,13 @@ describe('LeaseKeeper and a new token', () => {
     expect(due).toHaveLength(1);
   });
 });
+
+describe('LeaseKeeper at the max TTL', () => {
+  it('stops renewing at the first renewal that comes back short of the full duration, and re-issues at 85 % of what it gave', async () => {
+    const { leases, http, due } = keeper({ 'sys/leases/renew': renewedFor(50) });
+    leases.hold(lease(60, true));
+    await vi.advanceTimersByTimeAsync(40_000 + 50_000);
+    expect(http.calls.map((call) => call.at)).toEqual([40_000]);
+    expect(due.map((entry) => entry.at)).toEqual([40_000 + 42_500]);
+  });
+});
