@@ -13,6 +13,12 @@ export function randomSecret(label = 'secret'): string {
   return value;
 }
 
+/** Remembers a secret made elsewhere (a server's root token, issued credentials) so {@link expectNoLeak} looks for it too; returns it. */
+export function trackSecret(value: string): string {
+  if (value.length >= 8) issued.add(value);
+  return value;
+}
+
 /** Every secret issued in this test file so far. */
 export function issuedSecrets(): readonly string[] {
   return [...issued];

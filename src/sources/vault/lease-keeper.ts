@@ -20,16 +20,21 @@ export interface LeaseKeeperOptions {
 
 interface HeldLease {
   readonly info: LeaseInfo;
+  /** The token the credentials were issued with: Vault revokes them when that token ends. */
+  readonly issuedWith: SecretValue | undefined;
   expiresAt: number;
 }
 
 /**
  * Keeps dynamic credentials alive. A renewable lease is renewed at about
- * 2/3 of its duration, for as long as renewals still extend it; one that
- * cannot be renewed (or no longer extends, near its max TTL) is marked for
+ * 2/3 of its duration, for as long as renewals give its full duration; one
+ * that cannot be renewed (or comes back shorter, capped by its max TTL) is marked for
  * re-issue at 85–90 % of what is left, with jitter. A renewal that fails is
  * retried with backoff until that point. Renewing changes no value, so it
- * never restarts the child; a re-issue does, once.
+ * never restarts the child; a re-issue does, once. Vault revokes a lease
+ * with the token that was issued it, whatever the lease's own TTL, so when
+ * the session logs in with a new token the held credentials are re-issued
+ * under it too, while the old token still lives.
  */
 export class LeaseKeeper {
   readonly #options: LeaseKeeperOptions;
@@ -45,12 +50,12 @@ export class LeaseKeeper {
     this.#timer = new SingleTimer(options.clock);
   }
 
-  /** Starts keeping newly issued credentials; the ones held before are kept only to be revoked. */
-  hold(info: LeaseInfo): void {
+  /** Starts keeping newly issued credentials (issued with `issuedWith`); the ones held before are kept only to be revoked. */
+  hold(info: LeaseInfo, issuedWith?: SecretValue): void {
     const now = this.#options.clock.now();
     this.#earlier = this.#earlier.filter((lease) => lease.expiresAt > now);
     if (this.#current !== undefined) this.#earlier.push(this.#current);
-    this.#current = { info, expiresAt: now + info.durationMs };
+    this.#current = { info, issuedWith, expiresAt: now + info.durationMs };
     this.#reissueDue = false;
     this.#failures = 0;
     this.#scheduleFor(info.durationMs, info.renewable);
@@ -60,6 +65,18 @@ export class LeaseKeeper {
   get isCurrent(): boolean {
     const lease = this.#current;
     return lease !== undefined && !this.#reissueDue && lease.expiresAt > this.#options.clock.now();
+  }
+
+  /**
+   * The session logged in again and now holds `token`. Credentials issued
+   * with the old token die with it (Vault revokes a token's leases when it
+   * expires or is revoked), so they are re-issued now, under the new one.
+   */
+  handleNewToken(token: SecretValue): void {
+    const lease = this.#current;
+    if (lease?.issuedWith === undefined || lease.issuedWith.equals(token) || this.#reissueDue) return;
+    this.#timer.cancel();
+    this.#markDue('they were issued with the previous Vault token, and Vault revokes them when that token ends');
   }
 
   /** Stops renewing. */
@@ -105,8 +122,10 @@ export class LeaseKeeper {
       lease.expiresAt = this.#options.clock.now() + durationMs;
       this.#failures = 0;
       this.#options.log.debug({ leaseId: lease.info.id, ttlSeconds: durationMs / 1000 }, 'renewed the lease');
-      // Near the role's max TTL renewals stop extending: re-issue before the end instead.
-      this.#scheduleFor(durationMs, response.renewable === true && durationMs >= lease.info.durationMs / 2);
+      // A renewal that gives less than the lease's full duration has hit the role's max TTL: re-issue before
+      // that end instead. Stopping at the first cap keeps at least a third of a TTL to do it in (a real
+      // OpenBao showed that renewing on while half a TTL came back left too little).
+      this.#scheduleFor(durationMs, response.renewable === true && durationMs >= lease.info.durationMs);
     } catch (error) {
       if (this.#current !== lease || this.#stopped) return;
       await this.#handleRenewFailure(lease, error, token);

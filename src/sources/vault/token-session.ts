@@ -40,6 +40,9 @@ export class TokenSession {
   #pending: Promise<VaultLogin> | undefined;
   #failures = 0;
   #closed = false;
+  /** The last token a login gave, kept past `#held` being dropped, to tell a new token from the same one re-read. */
+  #lastLogin: SecretValue | undefined;
+  readonly #newTokenListeners = new Set<(token: SecretValue) => void>();
 
   constructor(options: TokenSessionOptions) {
     this.#options = options;
@@ -74,6 +77,16 @@ export class TokenSession {
     }
   }
 
+  /**
+   * Calls `listener` with the new token each time a login gives a token
+   * other than the one before (not on the first login, nor on renewals);
+   * returns the function that stops the calls.
+   */
+  onNewToken(listener: (token: SecretValue) => void): () => void {
+    this.#newTokenListeners.add(listener);
+    return () => this.#newTokenListeners.delete(listener);
+  }
+
   /** Stops renewing. The token is left to expire: other processes never shared it, and revoking it would revoke its leases early. */
   close(): void {
     this.#closed = true;
@@ -86,6 +99,9 @@ export class TokenSession {
       .then((login) => {
         this.#adopt(login, login.ttlMs);
         this.#options.log.info({ reason, ttlSeconds: login.ttlMs / 1000, renewable: login.renewable }, 'authenticated to Vault');
+        const previous = this.#lastLogin;
+        this.#lastLogin = login.token;
+        if (previous !== undefined && !previous.equals(login.token)) for (const listener of this.#newTokenListeners) listener(login.token);
         return login;
       })
       .finally(() => {
@@ -103,8 +119,9 @@ export class TokenSession {
       return;
     }
     const delay = Math.max(MIN_DELAY_MS, getRenewDelay(login.ttlMs, this.#options.clock.random()));
-    // A renewal that no longer extends much means the max TTL is near: log in again instead.
-    const renew = login.renewable && login.ttlMs >= loginTtlMs / 2;
+    // A renewal shorter than the TTL at login means the max TTL caps it: log in again instead, with a third
+    // of a TTL or more left for it (and for re-issuing the leases issued under this token, which die with it).
+    const renew = login.renewable && login.ttlMs >= loginTtlMs;
     this.#timer.schedule(delay, () => (renew ? void this.#renew() : this.#reauthenticate('the token is near the end of its life')));
   }
 

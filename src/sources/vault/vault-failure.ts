@@ -44,6 +44,9 @@ export function getFailureHint(error: VaultRequestError): string {
     return 'check the address (or VAULT_ADDR), that Vault is up and reachable, and its TLS certificate (caCert or VAULT_CACERT)';
   }
   if (status === 403) return "check that the token's policy allows this path (and the namespace, if any)";
+  if (status === 404 && /of the secret was (deleted|destroyed)/.test(error.message)) {
+    return 'write a new version of the secret (a deleted version can also be restored with `vault kv undelete` / `bao kv undelete`)';
+  }
   if (status === 404) {
     return "check the path (KV v2 paths include /data/, as in secret/data/app) and that the token's policy allows reading it";
   }

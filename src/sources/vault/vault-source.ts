@@ -1,4 +1,5 @@
 import { SecretvisorError, SourceUnavailableError } from '../../errors.js';
+import type { SecretValue } from '../../secret-value.js';
 import type { VaultSourceConfig } from '../../config/config.js';
 import { readSecretFile } from '../read-secret-file.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
@@ -25,6 +26,7 @@ interface Parts {
   readonly http: VaultHttp;
   readonly session: TokenSession;
   readonly keeper: LeaseKeeper;
+  readonly stopListening: () => void;
 }
 
 /**
@@ -76,16 +78,19 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
         }),
     );
     const keeper = new LeaseKeeper({ http, session, clock, log, onReissue: (reason) => onDue?.(`dynamic credentials: ${reason}`) });
-    return { http, session, keeper };
+    const stopListening = session.onNewToken((token) => keeper.handleNewToken(token));
+    return { http, session, keeper, stopListening };
   }
 
-  async function call(parts: Parts, request: VaultCall): Promise<unknown> {
+  /** Calls Vault with the session's token (once more with a new one if Vault says the token is dead); answers with the token used. */
+  async function call(parts: Parts, request: VaultCall): Promise<{ response: unknown; token: SecretValue }> {
     const token = await parts.session.getToken(request.signal);
     try {
-      return await parts.http.call({ ...request, token });
+      return { response: await parts.http.call({ ...request, token }), token };
     } catch (error) {
       if (!isDenied(error) || !(await parts.session.handleRejected(token))) throw error;
-      return parts.http.call({ ...request, token: await parts.session.getToken(request.signal) });
+      const fresh = await parts.session.getToken(request.signal);
+      return { response: await parts.http.call({ ...request, token: fresh }), token: fresh };
     }
   }
 
@@ -98,9 +103,9 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
         throw error;
       });
       if (last?.kind === 'dynamic' && parts.keeper.isCurrent) return last.snapshot;
-      const response = await call(parts, { method: 'GET', path: config.path, signal });
+      const { response, token } = await call(parts, { method: 'GET', path: config.path, signal });
       const parsed = parseSecretResponse(response, config.path, what, clock.now());
-      if (parsed.lease !== undefined) parts.keeper.hold(parsed.lease);
+      if (parsed.lease !== undefined) parts.keeper.hold(parsed.lease, token);
       const snapshot: Snapshot = { entries: parsed.entries, version: parsed.version, updatedAt: parsed.updatedAt };
       if (last?.snapshot.version !== snapshot.version) {
         log.info({ version: snapshot.version, keys: parsed.entries.size, kind: parsed.kind }, 'read new secrets from Vault');
@@ -135,6 +140,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       refresh.stop();
       const parts = await setup?.catch(() => undefined);
       if (parts === undefined) return;
+      parts.stopListening();
       parts.keeper.stop();
       if (config.revokeOnExit || options?.revokeLeases === true) await parts.keeper.revokeAll();
       sessions.release(sessionKey);

@@ -161,3 +161,27 @@ describe('LeaseKeeper', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('LeaseKeeper and a new token', () => {
+  it('re-issues at once credentials issued with a token the session replaced (Vault revokes them with it), not for the same token again', async () => {
+    const { leases, due } = keeper({ 'sys/leases/renew': renewedFor(3600) });
+    leases.hold(lease(3600, true), TOKEN);
+    leases.handleNewToken(new SecretValue('token'));
+    expect(due).toEqual([]);
+    leases.handleNewToken(new SecretValue('another-token'));
+    expect(due.map((entry) => entry.reason)).toEqual(['they were issued with the previous Vault token, and Vault revokes them when that token ends']);
+    expect(leases.isCurrent).toBe(false);
+    leases.handleNewToken(new SecretValue('a-third-token'));
+    expect(due).toHaveLength(1);
+  });
+});
+
+describe('LeaseKeeper at the max TTL', () => {
+  it('stops renewing at the first renewal that comes back short of the full duration, and re-issues at 85 % of what it gave', async () => {
+    const { leases, http, due } = keeper({ 'sys/leases/renew': renewedFor(50) });
+    leases.hold(lease(60, true));
+    await vi.advanceTimersByTimeAsync(40_000 + 50_000);
+    expect(http.calls.map((call) => call.at)).toEqual([40_000]);
+    expect(due.map((entry) => entry.at)).toEqual([40_000 + 42_500]);
+  });
+});

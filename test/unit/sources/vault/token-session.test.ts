@@ -153,3 +153,22 @@ describe('TokenSession', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('TokenSession.onNewToken', () => {
+  it('tells listeners of a login that gave another token, not of the first login nor of the same token read again', async () => {
+    const { tokens, http } = session([() => login(60, true, 'first'), () => login(60, true, 'first'), () => login(60, true, 'second')], {
+      'auth/token/lookup-self': () => {
+        throw vaultError(403, 'permission denied');
+      },
+    });
+    const seen: string[] = [];
+    tokens.onNewToken((token) => seen.push(token.reveal()));
+    const first = await tokens.getToken();
+    expect(await tokens.handleRejected(first)).toBe(true);
+    const same = await tokens.getToken();
+    expect(await tokens.handleRejected(same)).toBe(true);
+    await tokens.getToken();
+    expect(seen).toEqual(['second']);
+    expect(http.calls.filter((call) => call.path === 'auth/token/lookup-self')).toHaveLength(2);
+  });
+});

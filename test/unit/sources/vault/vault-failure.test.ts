@@ -10,7 +10,7 @@ describe('getRequestError', () => {
   it.each([
     [{ message: 'Vault is sealed', response: { statusCode: 503 } }, 503, 'Vault is sealed'],
     [{ message: 'Status 404', response: { statusCode: 404 } }, 404, ''],
-    [{ message: '1 error occurred:\n\t* permission denied\n\n', response: { statusCode: 403 } }, 403, '1 error occurred: * permission denied'],
+    [{ message: '1 error occurred:\n\t* permission denied\n\n', response: { statusCode: 403 } }, 403, 'permission denied'],
     [{ code: 'ECONNABORTED', message: 'timeout of 2000ms exceeded' }, undefined, 'no answer within 2000ms'],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8200' }, undefined, 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8200'],
     [{ code: 'ECONNRESET', message: 'socket hang up' }, undefined, 'ECONNRESET: socket hang up'],
