@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface Bind {
   readonly host: string;
   readonly container: string;
+  /** A read-write bind; read-only when absent. */
+  readonly writable?: boolean;
 }
 
 /** Options of {@link bootMachine}. */
@@ -15,7 +17,7 @@ export interface MachineOptions {
   readonly rootfs: string;
   /** Unique per run: names the machine and its cgroup folders. */
   readonly name: string;
-  /** Read-only binds (the host's node, the installed product, the checkout). */
+  /** Host paths to bind into the machine (the host's node, the installed product, the checkout). */
   readonly binds: readonly Bind[];
   readonly bootTimeoutMs?: number;
 }
@@ -64,7 +66,7 @@ export async function bootMachine(options: MachineOptions): Promise<Machine> {
     '--private-network',
     '--console=read-only',
     `--machine=${options.name}`,
-    ...options.binds.map((bind) => `--bind-ro=${bind.host}:${bind.container}`),
+    ...options.binds.map((bind) => `--bind${bind.writable === true ? '' : '-ro'}=${bind.host}:${bind.container}`),
   ];
   const joinCgroups = cgroups.map((dir) => `echo $$ > ${dir}/cgroup.procs`).join(' && ');
   const nspawn = spawn('sh', ['-c', `${joinCgroups} && exec systemd-nspawn "$@"`, 'sh', ...args], {

@@ -16,7 +16,7 @@ export function installProduct(dir: string): string {
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 })) as { filename: string }[];
   const tarball = join(dir, packed[0]?.filename ?? '');
   const prefix = join(dir, 'usr-local');
-  execFileSync('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', tarball], {
+  execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 300_000,
