@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { handlesSignal } from './signal-disposition.js';
 import type { RunningChild } from './start-child.js';
@@ -28,6 +29,7 @@ export interface ReloadOptions {
   /** When the child was started (epoch ms). */
   readonly startedAt: number;
   readonly log: Logger;
+  readonly clock: Clock;
   /** False once the child was replaced or is being stopped: then nothing is sent. */
   readonly stillWanted: () => boolean;
 }
@@ -44,7 +46,8 @@ export interface ReloadOptions {
  */
 export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, options: ReloadOptions): PendingReload {
   let pending = true;
-  let timer: NodeJS.Timeout | undefined;
+  const { clock } = options;
+  let timer: unknown;
   const attempt = (): void => {
     timer = undefined;
     if (!options.stillWanted()) {
@@ -52,9 +55,9 @@ export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, op
       return;
     }
     const handled = child.pid === undefined ? undefined : handlesSignal(child.pid, signal);
-    const age = Date.now() - options.startedAt;
+    const age = clock.now() - options.startedAt;
     if (handled === false && age < RELOAD_HANDLER_WAIT_MS) {
-      timer = setTimeout(attempt, POLL_MS);
+      timer = clock.setTimeout(attempt, POLL_MS);
       return;
     }
     if (handled === false) {
@@ -71,7 +74,7 @@ export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, op
       return pending;
     },
     cancel() {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       pending = false;
     },
   };
