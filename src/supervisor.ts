@@ -204,13 +204,7 @@ export class Supervisor {
     this.#options.notify?.('STOPPING=1');
     this.#abort.abort();
     this.#debouncer?.cancel();
-    const { stopSignal, stopTimeoutMs } = this.#options.config.onChange;
-    // In the terminal's group the child got Ctrl-C already; a second signal makes many dev servers force-quit.
-    const first = !this.#options.ownGroup && signal === 'SIGINT' ? undefined : stopSignal;
-    if (this.#child.running) {
-      this.#log.info({ signal, stopSignal: first ?? 'none (the terminal sent SIGINT)', stopTimeoutMs }, `received ${signal}; stopping the child`);
-    }
-    const exit = await this.#child.stop(first);
+    const exit = await this.#child.stopFor(signal);
     await this.#cleanUp();
     this.#finish(exitCodeOf(exit ?? { code: 128 + signalNumber(signal), signal: null }));
   }

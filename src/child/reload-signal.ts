@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { handlesSignal } from './signal-disposition.js';
+import { firstChildOf, handlesSignal } from './signal-disposition.js';
 import type { RunningChild } from './start-child.js';
 
 /**
@@ -30,6 +30,8 @@ export interface ReloadOptions {
   readonly startedAt: number;
   readonly log: Logger;
   readonly clock: Clock;
+  /** The child is a wrapper (tini) that passes the signal on: wait for its service's handler instead. */
+  readonly wrapped: boolean;
   /** False once the child was replaced or is being stopped: then nothing is sent. */
   readonly stillWanted: () => boolean;
 }
@@ -54,7 +56,7 @@ export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, op
       pending = false;
       return;
     }
-    const handled = child.pid === undefined ? undefined : handlesSignal(child.pid, signal);
+    const handled = child.pid === undefined ? undefined : handlerOf(child.pid, signal, options.wrapped);
     const age = clock.now() - options.startedAt;
     if (handled === false && age < RELOAD_HANDLER_WAIT_MS) {
       timer = clock.setTimeout(attempt, POLL_MS);
@@ -78,4 +80,13 @@ export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, op
       pending = false;
     },
   };
+}
+
+/** Whether the process that takes `signal` has a handler for it: the child, or the service a wrapper started. */
+function handlerOf(pid: number, signal: NodeJS.Signals, wrapped: boolean): boolean | undefined {
+  if (!wrapped) return handlesSignal(pid, signal);
+  const service = firstChildOf(pid);
+  // A wrapper that has not started its service yet: the signal would reach no handler.
+  if (service === null) return false;
+  return service === undefined ? undefined : handlesSignal(service, signal);
 }

@@ -4,7 +4,7 @@ import { backoffDelay, jitter } from '../watch/backoff.js';
 import { exitCodeOf, type ChildExit } from './exit-code.js';
 import type { Command } from './pid1.js';
 import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './reload-signal.js';
-import { startChild, type ChildSpec, type RunningChild } from './start-child.js';
+import { startChild, type ChildSpec, type RunningChild, type StopOptions } from './start-child.js';
 import type { ChildChange, ChildEvent, ChildInput, ChildPolicy, ExitReason, StartReason } from './child-events.js';
 
 /** Everything a {@link SupervisedChild} needs; side effects that tests replace come in here. */
@@ -153,6 +153,7 @@ export class SupervisedChild {
         startedAt: this.#startedAt,
         log: this.#log,
         clock: this.#clock,
+        wrapped: this.#options.command.forwardsSignals === true,
         stillWanted: () => this.#current === child && !this.#stopAsked.signal.aborted,
       }),
     );
@@ -174,6 +175,25 @@ export class SupervisedChild {
     return this.#stopped;
   }
 
+  /**
+   * Stops the child because secretvisor received `received`. A SIGINT
+   * reaches it as SIGINT, as tini does, so an app's own Ctrl-C handling and
+   * exit code (130) are kept; in a terminal's foreground group it has the
+   * Ctrl-C already and gets nothing more. Any other signal (SIGTERM) means
+   * secretvisor decided to stop it: stopSignal.
+   */
+  stopFor(received: NodeJS.Signals): Promise<ChildExit | undefined> {
+    const { ownGroup, policy } = this.#options;
+    const signal = received !== 'SIGINT' ? policy.stopSignal : ownGroup ? 'SIGINT' : undefined;
+    if (this.running) {
+      this.#log.info(
+        { signal: received, stopSignal: signal ?? 'none (the terminal sent SIGINT)', stopTimeoutMs: policy.stopTimeoutMs },
+        `received ${received}; stopping the child`,
+      );
+    }
+    return this.stop(signal);
+  }
+
   /** SIGKILLs the child's group now (a second stop request). */
   kill(): void {
     (this.#current ?? this.#outgoing)?.signal('SIGKILL');
@@ -185,8 +205,15 @@ export class SupervisedChild {
     return run;
   }
 
-  #stopOptions(signal: NodeJS.Signals | undefined) {
-    return { signal, timeoutMs: this.#options.policy.stopTimeoutMs };
+  #stopOptions(signal: NodeJS.Signals | undefined): StopOptions {
+    const { stopTimeoutMs } = this.#options.policy;
+    const onEscalate = (pids: readonly number[]): void => {
+      this.#log.warn(
+        { pids, signal: signal ?? 'none', stopTimeoutMs },
+        `the child's processes ${pids.join(', ')} were still running ${stopTimeoutMs}ms after ${signal ?? 'the stop'}; sending SIGKILL`,
+      );
+    };
+    return { signal, timeoutMs: stopTimeoutMs, onEscalate };
   }
 
   async #launch(reason: StartReason): Promise<boolean> {

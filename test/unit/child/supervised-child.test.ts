@@ -190,7 +190,7 @@ describe('SupervisedChild: stop', () => {
     expect(second).toBe(first);
     s.fake.children[0]!.exit({ code: 0, signal: null });
     expect(await first).toEqual({ code: 0, signal: null });
-    expect(s.fake.children[0]!.stops).toEqual([{ signal: 'SIGTERM', timeoutMs: 5_000 }]);
+    expect(s.fake.children[0]!.stops.map(({ signal, timeoutMs }) => ({ signal, timeoutMs }))).toEqual([{ signal: 'SIGTERM', timeoutMs: 5_000 }]);
   });
 
   it('is never reported as a crash, and no restart follows it', async () => {
@@ -206,6 +206,27 @@ describe('SupervisedChild: stop', () => {
     ]);
     expect(s.finalExits).toEqual([]);
     expect(s.clock.pending).toBe(0);
+  });
+
+  it.each<[NodeJS.Signals, boolean, NodeJS.Signals | undefined]>([
+    ['SIGTERM', true, 'SIGUSR2'],
+    ['SIGINT', true, 'SIGINT'],
+    ['SIGINT', false, undefined],
+    ['SIGTERM', false, 'SIGUSR2'],
+  ])('secretvisor receiving %s (own group: %s) sends the child %s', async (received, ownGroup, sent) => {
+    const fake = fakeSpawn();
+    const child = new SupervisedChild({
+      command: { file: '/bin/service', args: [] },
+      ownGroup,
+      policy: { ...POLICY, stopSignal: 'SIGUSR2' },
+      log: silentLogger(),
+      onFinalExit: () => undefined,
+      spawn: fake.spawn,
+      clock: new FakeClock(),
+    });
+    await child.start(input());
+    await child.stopFor(received);
+    expect(fake.children[0]!.stops.map((stop) => stop.signal)).toEqual([sent]);
   });
 
   it('before the first start: no child ever starts', async () => {
