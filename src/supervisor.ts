@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config/config.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
@@ -7,16 +6,15 @@ import { SourceSet } from './sources/source-set.js';
 import type { Snapshot } from './sources/source.js';
 import { resolvePlan } from './render/resolve-plan.js';
 import type { Plan } from './render/build-plan.js';
-import { diffPlans, type PlanDiff } from './render/diff-plans.js';
+import { diffPlans } from './render/diff-plans.js';
 import { createRuntimeDir, removeRuntimeDir, runtimeBase } from './render/runtime-dir.js';
 import { sweepRuntimeDirs } from './render/sweep-runtime-dirs.js';
 import { writeFileOutputs, type FileOwner } from './render/write-files.js';
 import { Debouncer } from './watch/debounce.js';
-import { backoffDelay, jitter } from './watch/backoff.js';
-import { exitCodeOf, signalNumber, type ChildExit } from './child/exit-code.js';
-import { startChild, type RunningChild } from './child/start-child.js';
-import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './child/reload-signal.js';
+import { exitCodeOf, signalNumber } from './child/exit-code.js';
 import type { Command } from './child/pid1.js';
+import { SupervisedChild } from './child/supervised-child.js';
+import type { ChildEvent, ChildInput } from './child/child-events.js';
 
 /** Everything the supervisor needs; side effects that tests may replace come in here. */
 export interface SupervisorOptions {
@@ -34,11 +32,9 @@ export interface SupervisorOptions {
   readonly childUser?: FileOwner | undefined;
   /** Service-manager notifications (`READY=1`, `STOPPING=1`). */
   readonly notify?: ((state: string) => void) | undefined;
+  /** What the child did (started, ready, exited), for health and metrics. */
+  readonly onChildEvent?: ((event: ChildEvent) => void) | undefined;
 }
-
-// A child that stayed up this long is healthy again: its next crash restarts quickly.
-const HEALTHY_AFTER_MS = 10_000;
-const CRASH_BACKOFF = { initialMs: 500, maxMs: 60_000 };
 
 /**
  * The loop of DESIGN.md: read every source this service may see, start the
@@ -54,16 +50,7 @@ export class Supervisor {
   #layers: Layer[] = [];
   #runtimeDir: string | undefined;
   #plan: Plan | undefined;
-  #child: RunningChild | undefined;
-  /** The old child while a restart stops it. */
-  #outgoing: RunningChild | undefined;
-  #childStartedAt = 0;
-  /** Reload signals waiting for the child to handle them, by signal. */
-  readonly #pendingReloads = new Map<NodeJS.Signals, PendingReload>();
-  #crashes = 0;
-  /** The restart after a crash (onExit: restart) while it waits out its backoff. */
-  #crashRestart: NodeJS.Timeout | undefined;
-  #lastExit: ChildExit | undefined;
+  readonly #child: SupervisedChild;
   #debouncer: Debouncer | undefined;
   #work: Promise<void> = Promise.resolve();
   #stopping: NodeJS.Signals | undefined;
@@ -75,6 +62,16 @@ export class Supervisor {
     this.#options = options;
     this.#log = options.log.child({ component: 'supervisor' });
     this.#done = new Promise((resolve) => (this.#finish = resolve));
+    const { onChange, onExit } = options.config;
+    this.#child = new SupervisedChild({
+      command: options.command,
+      ownGroup: options.ownGroup,
+      childUser: options.childUser,
+      policy: { onExit: options.once ? 'exit' : onExit, stopSignal: onChange.stopSignal, stopTimeoutMs: onChange.stopTimeoutMs, splayMs: onChange.splayMs },
+      log: this.#log,
+      onFinalExit: (exit) => void this.#cleanUp().then(() => this.#finish(exitCodeOf(exit))),
+      onEvent: options.onChildEvent,
+    });
   }
 
   /** Starts everything and resolves with the exit code secretvisor should end with. */
@@ -98,8 +95,7 @@ export class Supervisor {
       return;
     }
     if (!this.#options.ownGroup && (signal === 'SIGQUIT' || signal === 'SIGWINCH' || signal === 'SIGTSTP')) return;
-    if (RELOAD_SIGNALS.has(signal)) this.#sendReloadSignal(signal, 'forwarded');
-    else this.#child?.signal(signal);
+    this.#child.signal(signal);
   }
 
   async #startUp(): Promise<void> {
@@ -125,7 +121,7 @@ export class Supervisor {
     const plan = this.#resolve(snapshots);
     await this.#writeFiles(plan);
     this.#plan = plan;
-    if (!(await this.#startChild(plan, 'start-up'))) return;
+    if (this.#stopping !== undefined || this.#finished || !(await this.#child.start(childInput(plan)))) return;
     options.notify?.('READY=1');
     if (!options.once && !this.#finished) await this.#watch();
   }
@@ -144,22 +140,6 @@ export class Supervisor {
 
   async #writeFiles(plan: Plan): Promise<void> {
     if (this.#runtimeDir !== undefined) await writeFileOutputs(this.#runtimeDir, plan.files, this.#options.childUser);
-  }
-
-  /** Starts a child with the plan; resolves true once it runs, false when it could not (or may not) start. */
-  async #startChild(plan: Plan, reason: string): Promise<boolean> {
-    // A stop that arrived while the plan was being prepared wins: no child may start after it.
-    if (this.#stopping !== undefined || this.#finished) return false;
-    // A start for new secrets replaces a pending crash restart: never two children.
-    clearTimeout(this.#crashRestart);
-    const { command, childUser, ownGroup } = this.#options;
-    const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
-    this.#child = child;
-    this.#childStartedAt = Date.now();
-    void child.exited.then((exit) => this.#onChildExit(child, exit));
-    if (!(await child.started)) return false;
-    this.#log.info({ pid: child.pid, reason, envVars: plan.env.size, files: plan.files.length }, `started ${command.file} (pid ${child.pid})`);
-    return true;
   }
 
   async #watch(): Promise<void> {
@@ -203,121 +183,41 @@ export class Supervisor {
       }
     }
     sources.commit(reRead);
-    await this.#apply(plan, diff, changed);
-  }
-
-  async #apply(plan: Plan, diff: PlanDiff, sources: readonly string[]): Promise<void> {
-    const { onChange } = this.#options.config;
-    const context = { sources, envNames: diff.envNames, files: diff.filePaths };
+    const context = { sources: changed, envNames: diff.envNames, files: diff.filePaths };
     if (!diff.envChanged && !diff.filesChanged) {
-      this.#log.info(context, `${sources.join(', ')} changed, but nothing this service receives did`);
+      this.#log.info(context, `${changed.join(', ')} changed, but nothing this service receives did`);
       return;
     }
-    const action = diff.envChanged ? onChange.env : onChange.files;
     this.#plan = plan;
-    switch (action) {
-      case 'restart':
-        await this.#restart(plan, context);
-        return;
-      case 'signal':
-        this.#log.info({ ...context, signal: onChange.signal }, `secrets changed; sending ${onChange.signal} to the child`);
-        if (diff.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
-        this.#sendReloadSignal(onChange.signal, 'secrets changed');
-        return;
-      case 'none':
-        this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);
-        return;
-    }
-  }
-
-  #sendReloadSignal(signal: NodeJS.Signals, reason: ReloadReason): void {
-    const child = this.#child;
-    if (child === undefined) return;
-    const waiting = this.#pendingReloads.get(signal);
-    // One already waiting for this child's handler brings it the latest files and env as well.
-    if (waiting?.child === child && waiting.pending) return;
-    waiting?.cancel();
-    this.#pendingReloads.set(
-      signal,
-      sendReloadSignal(child, signal, {
-        reason,
-        startedAt: this.#childStartedAt,
-        log: this.#log,
-        stillWanted: () => this.#child === child && this.#stopping === undefined,
-      }),
-    );
-  }
-
-  async #restart(plan: Plan, context: object): Promise<void> {
-    const { splayMs, stopSignal, stopTimeoutMs } = this.#options.config.onChange;
-    if (splayMs > 0) await sleep(jitter(splayMs), undefined, { signal: this.#abort.signal }).catch(() => undefined);
-    if (this.#stopping !== undefined) return;
-    this.#log.info(context, 'secrets changed; restarting the child');
-    this.#outgoing = this.#child;
-    this.#child = undefined;
-    await this.#outgoing?.stop({ signal: stopSignal, timeoutMs: stopTimeoutMs });
-    this.#outgoing = undefined;
-    if (this.#stopping !== undefined) return;
-    await this.#startChild(plan, 'secrets changed');
-  }
-
-  #onChildExit(child: RunningChild, exit: ChildExit): void {
-    if (child === this.#outgoing) return;
-    this.#lastExit = exit;
-    if (child !== this.#child || this.#stopping !== undefined) return;
-    const code = exitCodeOf(exit);
-    const { once, config } = this.#options;
-    if (once || config.onExit === 'exit' || exit.spawnError !== undefined) {
-      this.#log.info({ exitCode: code, signal: exit.signal }, `child exited with code ${code}`);
-      void this.#cleanUp().then(() => this.#finish(code));
-      return;
-    }
-    if (Date.now() - this.#childStartedAt >= HEALTHY_AFTER_MS) this.#crashes = 0;
-    const delay = backoffDelay(this.#crashes, CRASH_BACKOFF);
-    this.#crashes++;
-    this.#log.warn({ exitCode: code, restarts: this.#crashes, delayMs: delay }, `child exited with code ${code}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`);
-    this.#child = undefined;
-    this.#crashRestart = setTimeout(() => {
-      if (this.#stopping !== undefined) return;
-      this.#work = this.#work.then(async () => {
-        // A restart for new secrets may have started a child while this waited in line.
-        if (this.#child === undefined) await this.#startChild(this.#plan as Plan, 'onExit: restart');
-      });
-    }, delay);
+    const { onChange } = this.#options.config;
+    const action = diff.envChanged ? onChange.env : onChange.files;
+    await this.#child.apply(childInput(plan), { action, signal: onChange.signal, envChanged: diff.envChanged, context });
   }
 
   async #shutDown(signal: NodeJS.Signals): Promise<void> {
     if (this.#stopping !== undefined) {
       this.#log.warn(`second ${signal}: killing the child now`);
-      this.#child?.signal('SIGKILL');
+      this.#child.kill();
       return;
     }
     this.#stopping = signal;
     this.#options.notify?.('STOPPING=1');
     this.#abort.abort();
     this.#debouncer?.cancel();
-    const child = this.#child ?? this.#outgoing;
-    if (child === undefined) {
-      await this.#cleanUp();
-      this.#finish(this.#lastExit === undefined ? 128 + signalNumber(signal) : exitCodeOf(this.#lastExit));
-      return;
-    }
-    const { stopSignal, stopTimeoutMs } = this.#options.config.onChange;
-    // In the terminal's group the child got Ctrl-C already; a second signal makes many dev servers force-quit.
-    const first = !this.#options.ownGroup && signal === 'SIGINT' ? undefined : stopSignal;
-    this.#log.info({ signal, stopSignal: first ?? 'none (the terminal sent SIGINT)', stopTimeoutMs }, `received ${signal}; stopping the child`);
-    const exit = await child.stop({ signal: first, timeoutMs: stopTimeoutMs });
+    const exit = await this.#child.stopFor(signal);
     await this.#cleanUp();
-    this.#finish(exitCodeOf(exit));
+    this.#finish(exitCodeOf(exit ?? { code: 128 + signalNumber(signal), signal: null }));
   }
 
   async #cleanUp(): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     this.#debouncer?.cancel();
-    clearTimeout(this.#crashRestart);
-    for (const waiting of this.#pendingReloads.values()) waiting.cancel();
     await this.#sources?.close();
     if (this.#runtimeDir !== undefined) await removeRuntimeDir(this.#runtimeDir);
   }
+}
+
+function childInput(plan: Plan): ChildInput {
+  return { env: plan.env, files: plan.files.length };
 }

@@ -6,6 +6,11 @@ import type { Logger } from '../log.js';
 export interface Command {
   readonly file: string;
   readonly args: readonly string[];
+  /**
+   * True when the program is a wrapper (tini) that starts the service as its
+   * child and passes signals on to it: the service's handlers are what count.
+   */
+  readonly forwardsSignals?: boolean;
 }
 
 /**
@@ -21,7 +26,7 @@ export function wrapForPid1(command: Command, options: { isPid1: boolean; path: 
     options.log.warn('running as PID 1 without tini: orphaned processes will not be reaped; install tini or run the container with --init');
     return command;
   }
-  return { file: tini, args: ['-s', '-g', '--', command.file, ...command.args] };
+  return { file: tini, args: ['-s', '-g', '--', command.file, ...command.args], forwardsSignals: true };
 }
 
 function findTini(path: string | undefined): string | undefined {

@@ -24,25 +24,27 @@ function isGroupAlive(pgid: number): boolean {
   } catch {
     alive = true;
   }
-  return alive && hasLiveMember(pgid);
+  return alive && (liveMembers(pgid)?.length ?? 1) > 0;
 }
 
-function hasLiveMember(pgid: number): boolean {
+/** The pids of group `pgid` that still run (zombies left out); undefined where /proc is missing. */
+export function liveMembers(pgid: number): number[] | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return true;
+    return undefined;
   }
+  const members: number[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
     if (stat === undefined) continue;
     // Fields after the parenthesised command name: state ppid pgrp …
     const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
   }
-  return false;
+  return members;
 }
 
 function readStat(pid: string): string | undefined {

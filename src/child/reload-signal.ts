@@ -1,5 +1,6 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { handlesSignal } from './signal-disposition.js';
+import { firstChildOf, handlesSignal } from './signal-disposition.js';
 import type { RunningChild } from './start-child.js';
 
 /**
@@ -28,6 +29,9 @@ export interface ReloadOptions {
   /** When the child was started (epoch ms). */
   readonly startedAt: number;
   readonly log: Logger;
+  readonly clock: Clock;
+  /** The child is a wrapper (tini) that passes the signal on: wait for its service's handler instead. */
+  readonly wrapped: boolean;
   /** False once the child was replaced or is being stopped: then nothing is sent. */
   readonly stillWanted: () => boolean;
 }
@@ -44,17 +48,18 @@ export interface ReloadOptions {
  */
 export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, options: ReloadOptions): PendingReload {
   let pending = true;
-  let timer: NodeJS.Timeout | undefined;
+  const { clock } = options;
+  let timer: unknown;
   const attempt = (): void => {
     timer = undefined;
     if (!options.stillWanted()) {
       pending = false;
       return;
     }
-    const handled = child.pid === undefined ? undefined : handlesSignal(child.pid, signal);
-    const age = Date.now() - options.startedAt;
+    const handled = child.pid === undefined ? undefined : handlerOf(child.pid, signal, options.wrapped);
+    const age = clock.now() - options.startedAt;
     if (handled === false && age < RELOAD_HANDLER_WAIT_MS) {
-      timer = setTimeout(attempt, POLL_MS);
+      timer = clock.setTimeout(attempt, POLL_MS);
       return;
     }
     if (handled === false) {
@@ -71,8 +76,17 @@ export function sendReloadSignal(child: RunningChild, signal: NodeJS.Signals, op
       return pending;
     },
     cancel() {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       pending = false;
     },
   };
+}
+
+/** Whether the process that takes `signal` has a handler for it: the child, or the service a wrapper started. */
+function handlerOf(pid: number, signal: NodeJS.Signals, wrapped: boolean): boolean | undefined {
+  if (!wrapped) return handlesSignal(pid, signal);
+  const service = firstChildOf(pid);
+  // A wrapper that has not started its service yet: the signal would reach no handler.
+  if (service === null) return false;
+  return service === undefined ? undefined : handlesSignal(service, signal);
 }

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { execa } from 'execa';
 import type { SecretValue } from '../secret-value.js';
 import type { ChildExit } from './exit-code.js';
-import { signalGroup, waitForGroupGone } from './process-group.js';
+import { liveMembers, signalGroup, waitForGroupGone } from './process-group.js';
 
 /** Everything needed to start the child; it knows nothing of secrets or sources. */
 export interface ChildSpec {
@@ -24,6 +24,8 @@ export interface StopOptions {
   /** Sent first; undefined when the child already has it (Ctrl-C reached the whole terminal group). */
   readonly signal: NodeJS.Signals | undefined;
   readonly timeoutMs: number;
+  /** Told the pids still running just before they get SIGKILL, when the timeout ran out. */
+  readonly onEscalate?: ((pids: readonly number[]) => void) | undefined;
 }
 
 /** A started child. */
@@ -91,6 +93,8 @@ export function startChild(spec: ChildSpec): RunningChild {
       const inTime = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, options.timeoutMs, false).unref())]);
       const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, Math.max(0, deadline - Date.now()))) : inTime;
       if (!groupGone) {
+        const running = spec.ownGroup ? (liveMembers(pid) ?? [pid]) : exitedYet ? [] : [pid];
+        options.onEscalate?.(running);
         signal('SIGKILL');
         if (spec.ownGroup) await waitForGroupGone(pid, AFTER_KILL_WAIT_MS);
       }

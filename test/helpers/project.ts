@@ -12,6 +12,7 @@ export const FIXTURES = {
   recordEnv: fileURLToPath(new URL('../fixtures/record-env.mjs', import.meta.url)),
   printEnv: fileURLToPath(new URL('../fixtures/print-env.mjs', import.meta.url)),
   ignoreSigterm: fileURLToPath(new URL('../fixtures/ignore-sigterm-with-grandchild.mjs', import.meta.url)),
+  countSigint: fileURLToPath(new URL('../fixtures/count-sigint.mjs', import.meta.url)),
 };
 
 /**

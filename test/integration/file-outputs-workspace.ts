@@ -24,7 +24,7 @@ const record = (event) => {
   appendFileSync(process.env.RECORD_FILE, JSON.stringify({ event, pid: process.pid, uid: process.getuid(), gid: process.getgid(), pointer, content, env }) + '\\n');
 };
 process.on('SIGHUP', () => record('SIGHUP'));
-process.on('SIGTERM', () => { record('stop'); process.exit(0); });
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => { record('stop'); process.exit(0); });
 record('start');
 if (process.env.EXIT_CODE) process.exit(Number(process.env.EXIT_CODE));
 process.stdout.write('ready ' + process.pid + '\\n');

@@ -77,6 +77,8 @@ interface Pid1 {
   readonly cli: RunningCli;
   /** secretvisor's PID as the host sees it; signals go here (unshare itself ignores SIGTERM and SIGINT). */
   readonly hostPid: number;
+  /** The project folder (app.env is the secret file). */
+  readonly dir: string;
 }
 
 const started: RunningCli[] = [];
@@ -86,13 +88,13 @@ afterEach(async () => {
 
 const PID1_STOP_TIMEOUT_MS = 8_000;
 
-async function startAsPid1(options: { readonly path?: string; readonly serviceArgs?: readonly string[] } = {}): Promise<Pid1> {
+async function startAsPid1(options: { readonly path?: string; readonly serviceArgs?: readonly string[]; readonly onChange?: string } = {}): Promise<Pid1> {
   const dir = tempDir('sv-pid1-');
   writeSecretFile(join(dir, 'app.env'), `API_TOKEN=${randomSecret('pid1-token')}\n`);
   // A long stopTimeout: zombies left in the service's group must not make a stop wait it out.
   writeFileSync(
     join(dir, 'secretvisor.yaml'),
-    `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes:\n  global: [app]\nonChange:\n  stopTimeout: ${PID1_STOP_TIMEOUT_MS}ms\n`,
+    `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes:\n  global: [app]\nonChange:\n  stopTimeout: ${PID1_STOP_TIMEOUT_MS}ms\n${options.onChange ?? ''}`,
   );
   const child = spawn(
     UNSHARE,
@@ -106,7 +108,7 @@ async function startAsPid1(options: { readonly path?: string; readonly serviceAr
   const cli = new RunningCli(child);
   started.push(cli);
   const hostPid = await until(() => descendants(cli.pid).find((proc) => proc.ppid === cli.pid)?.pid, 'unshare to fork secretvisor');
-  return { cli, hostPid };
+  return { cli, hostPid, dir };
 }
 
 /** The PIDs a process has in each namespace, outermost first (the `NSpid:` line). */
@@ -116,7 +118,10 @@ function namespacePids(hostPid: number): number[] {
 }
 
 describe('secretvisor as PID 1 (container entrypoint) in a real PID namespace', () => {
-  it.for(['SIGTERM', 'SIGINT'] as const)('%s stops the service through tini and secretvisor exits with its code', async (signal, context) => {
+  it.for([
+    ['SIGTERM', SERVICE_EXIT_CODE],
+    ['SIGINT', 130],
+  ] as const)('%s reaches the service as itself through tini and secretvisor exits with its code (%i)', async ([signal, code], context) => {
     context.skip(noNamespace !== undefined, noNamespace);
     context.skip(noTini !== undefined, noTini);
     const { cli, hostPid } = await startAsPid1();
@@ -126,7 +131,24 @@ describe('secretvisor as PID 1 (container entrypoint) in a real PID namespace', 
 
     process.kill(hostPid, signal);
     const result = await cli.exited();
+    expect(result.code).toBe(code);
+    expect(result.stdout.includes('got SIGINT')).toBe(signal === 'SIGINT');
+  });
+
+  it("sends a reload for new secrets as soon as the service under tini has its handler, checking the service's signals, not tini's", async (context) => {
+    context.skip(noNamespace !== undefined, noNamespace);
+    context.skip(noTini !== undefined, noTini);
+    const { cli, hostPid, dir } = await startAsPid1({ onChange: '  env: signal\n  debounce: 50ms\n' });
+    await cli.waitForStdout('ready ');
+    await cli.waitForStderr('watching sources for changes');
+    writeSecretFile(join(dir, 'app.env'), `API_TOKEN=${randomSecret('pid1-next')}\n`);
+    await cli.waitForStdout('got SIGHUP');
+    process.kill(hostPid, 'SIGHUP');
+    await cli.waitFor((c) => c.stdout.split('got SIGHUP').length === 3, 'the forwarded SIGHUP at the service');
+    process.kill(hostPid, 'SIGTERM');
+    const result = await cli.exited();
     expect(result.code).toBe(SERVICE_EXIT_CODE);
+    expect(result.stderr).not.toContain('has no handler');
   });
 
   it('forwards other signals to the service', async (context) => {

@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCli } from '../helpers/cli.js';
+import { logText, startCli } from '../helpers/cli.js';
+import { parseJsonLines } from '../helpers/json-lines.js';
 import { randomSecret } from '../helpers/secrets.js';
-import { FIXTURES, makeProject, waitForRecords } from '../helpers/project.js';
+import { FIXTURES, makeProject, readRecords, waitForRecords } from '../helpers/project.js';
 import { isAlive, isListening, waitForDeath } from '../helpers/processes.js';
 
 const secret = randomSecret('sig');
@@ -55,7 +57,7 @@ describe('signals', () => {
     await cli.exited();
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('stops the child on %s and exits with its code', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops the child on %s, which it receives as that same signal, and exits with its code', async (signal) => {
     const { cli, records } = startRecorder(project());
     await cli.waitForStdout('ready');
     cli.kill(signal);
@@ -63,6 +65,26 @@ describe('signals', () => {
     expect(result.code).toBe(0);
     const lines = await waitForRecords(records, (l) => l.some((line) => line.event === 'stop'), 'the child to stop');
     expect(lines.filter((line) => line.event === 'start')).toHaveLength(1);
+    expect(lines.find((line) => line.event === 'stop')?.signal).toBe(signal);
+  });
+
+  it("passes a SIGINT on as SIGINT, once, and keeps the app's own exit code (130)", async () => {
+    const cli = startCli(['run', '--', process.execPath, FIXTURES.countSigint], { cwd: project() });
+    await cli.waitForStdout('ready');
+    cli.kill('SIGINT');
+    const result = await cli.exited();
+    expect(result.stdout).toContain('SIGINT 1');
+    expect(result.stdout).not.toContain('SIGINT 2');
+    expect(result.code).toBe(130);
+    expect(logText(result.stderr)).toMatch(/the child \(pid \d+\) exited with code 130/);
+  });
+
+  it('a SIGTERM still sends stopSignal, not SIGTERM itself', async () => {
+    const { cli, records } = startRecorder(project('{ stopSignal: SIGINT, stopTimeout: 5s }'));
+    await cli.waitForStdout('ready');
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
+    expect(readRecords(records).find((line) => line.event === 'stop')?.signal).toBe('SIGINT');
   });
 
   it('uses the configured stop signal', async () => {
@@ -87,6 +109,50 @@ describe('signals', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect(await waitForDeath(child as number, 2_000)).toBe(true);
     expect(await waitForDeath(grandchild as number, 2_000)).toBe(true);
+  });
+
+  it('warns with the pids still running when a stop has to SIGKILL them', async () => {
+    const cli = startCli(['run', '--', process.execPath, FIXTURES.ignoreSigterm], { cwd: project() });
+    await cli.waitForStdout('ready');
+    const [, child, grandchild] = (/ready (\d+) (\d+)/.exec(cli.stdout) ?? []).map(Number);
+    cli.kill('SIGTERM');
+    const result = await cli.exited();
+    const warning = parseJsonLines<{ level: number; msg: string; pids?: number[] }>(result.stderr, (line) => line.startsWith('{')).find((line) => line.msg.includes('sending SIGKILL'));
+    expect(warning?.level).toBe(40);
+    expect([...(warning?.pids ?? [])].sort()).toEqual([child, grandchild].sort());
+    expect(warning?.msg).toContain('500ms after SIGTERM');
+    expect(logText(result.stderr)).toMatch(new RegExp(`the child \\(pid ${child}\\) was ended by SIGKILL \\(exit code 137\\)`));
+  });
+
+  it.each([
+    ['a stop', [], {}, 'SIGTERM', /the child \(pid (\d+)\) exited with code 0/],
+    ['--once', ['--once'], { EXIT_CODE: '4' }, undefined, /child exited with code 4/],
+    ['a crash (onExit: restart)', ['--on-exit', 'restart'], { EXIT_CODE: '5' }, undefined, /child exited with code 5; restarting in/],
+  ] as const)('logs the exit of the child with its code after %s', async (_path, args, env, signal, pattern) => {
+    const dir = project();
+    const cli = startCli(['run', ...args, '--', process.execPath, FIXTURES.recordEnv], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, SECRETVISOR_LOG_FORMAT: 'json', ...env },
+    });
+    if (signal !== undefined) {
+      await cli.waitForStdout('ready');
+      cli.kill(signal);
+    }
+    await cli.waitFor((c) => pattern.test(logText(c.stderr)), `the exit in the log (${pattern})`);
+    if (!cli.hasExited) cli.kill('SIGTERM');
+    await cli.exited();
+  });
+
+  it('logs the exit of the old child after a restart for new secrets', async () => {
+    const dir = project('{ debounce: 50ms }');
+    const { cli } = startRecorder(dir);
+    await cli.waitForStdout('ready');
+    await cli.waitForStderr('watching sources for changes');
+    writeFileSync(join(dir, 'app.env'), `APP_SECRET=${randomSecret('sig-next')}\n`);
+    await cli.waitForReadyChildren(2);
+    await cli.waitFor((c) => /the old child \(pid \d+\) exited with code 0/.test(logText(c.stderr)), 'the old child in the log');
+    cli.kill('SIGTERM');
+    await cli.exited();
   });
 
   it('does not restart or leave a child behind when the child exits by itself (onExit: exit)', async () => {

@@ -1,0 +1,300 @@
+import { systemClock, sleepOn, type Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { backoffDelay, jitter } from '../watch/backoff.js';
+import { exitCodeOf, type ChildExit } from './exit-code.js';
+import type { Command } from './pid1.js';
+import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './reload-signal.js';
+import { startChild, type ChildSpec, type RunningChild, type StopOptions } from './start-child.js';
+import type { ChildChange, ChildEvent, ChildInput, ChildPolicy, ExitReason, StartReason } from './child-events.js';
+
+/** Everything a {@link SupervisedChild} needs; side effects that tests replace come in here. */
+export interface SupervisedChildOptions {
+  /** The program, already resolved (and wrapped for PID 1 where needed). */
+  readonly command: Command;
+  /** Start the child as leader of its own process group (false when it shares a terminal). */
+  readonly ownGroup: boolean;
+  /** The user the child runs as, when secretvisor is root. */
+  readonly childUser?: { readonly uid: number; readonly gid: number } | undefined;
+  readonly policy: ChildPolicy;
+  readonly log: Logger;
+  /** Called once when the child ended and is not restarted: secretvisor ends with its exit. */
+  readonly onFinalExit: (exit: ChildExit) => void;
+  /** The event hook: see {@link ChildEvent}. */
+  readonly onEvent?: ((event: ChildEvent) => void) | undefined;
+  /** Starts a process; {@link startChild} unless a test passes a fake. */
+  readonly spawn?: ((spec: ChildSpec) => RunningChild) | undefined;
+  readonly clock?: Clock | undefined;
+}
+
+// A child that stayed up this long is healthy again: its next crash restarts quickly.
+const HEALTHY_AFTER_MS = 10_000;
+const CRASH_BACKOFF = { initialMs: 500, maxMs: 60_000 };
+
+/**
+ * One supervised child over its whole life: start, restart for new secrets
+ * (splay, then stop the old one completely before the new one starts),
+ * reload signals that wait for a starting child's handler, restart after a
+ * crash with growing backoff, and stop. There is never more than one child:
+ * starts and restarts run one after the other, and nothing starts once a
+ * stop was asked for. A stop secretvisor asked for is never reported as a crash.
+ */
+export class SupervisedChild {
+  readonly #options: SupervisedChildOptions;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #spawn: (spec: ChildSpec) => RunningChild;
+  #input: ChildInput | undefined;
+  #current: RunningChild | undefined;
+  /** The old child while a restart stops it. */
+  #outgoing: RunningChild | undefined;
+  #startedAt = 0;
+  #crashes = 0;
+  /** The restart after a crash while it waits out its backoff. */
+  #crashRestart: unknown;
+  #crashRestartReason: StartReason = 'crash';
+  /** Starts and restarts, one after the other. */
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #pendingReloads = new Map<NodeJS.Signals, PendingReload>();
+  /** Aborted by stop: ends a splay wait at once. */
+  readonly #stopAsked = new AbortController();
+  #stopped: Promise<ChildExit | undefined> | undefined;
+  #lastExit: ChildExit | undefined;
+
+  constructor(options: SupervisedChildOptions) {
+    this.#options = options;
+    this.#log = options.log;
+    this.#clock = options.clock ?? systemClock;
+    this.#spawn = options.spawn ?? startChild;
+  }
+
+  /** The running child's pid; undefined between a crash and its restart, during a restart, and after the end. */
+  get pid(): number | undefined {
+    return this.#current?.pid;
+  }
+
+  /** Whether a child runs or is being stopped by a restart. */
+  get running(): boolean {
+    return this.#current !== undefined || this.#outgoing !== undefined;
+  }
+
+  /** How the last child that secretvisor did not replace ended. */
+  get lastExit(): ChildExit | undefined {
+    return this.#lastExit;
+  }
+
+  /** Starts the first child; resolves true once it runs, false when it could not (or may not) start. */
+  start(input: ChildInput): Promise<boolean> {
+    this.#input = input;
+    return this.#enqueue(() => this.#launch('initial'));
+  }
+
+  /**
+   * Hands the child new input the way `change.action` says, as
+   * consul-template's Reload(): restart it, send it the reload signal (it
+   * keeps its old environment), or leave it alone. Any later start — after
+   * a crash — uses the new input.
+   */
+  async apply(input: ChildInput, change: ChildChange): Promise<void> {
+    this.#input = input;
+    const { context } = change;
+    switch (change.action) {
+      case 'restart':
+        return this.#restart(context);
+      case 'signal':
+        this.#log.info({ ...context, signal: change.signal }, `secrets changed; sending ${change.signal} to the child`);
+        if (change.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
+        this.signal(change.signal, 'secrets changed');
+        return;
+      case 'none':
+        this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);
+        return;
+    }
+  }
+
+  /**
+   * Replaces the child: waits the splay, stops the old child and its group
+   * completely, then starts the new one. A pending crash restart is replaced by it.
+   */
+  async #restart(context: object): Promise<void> {
+    const { splayMs } = this.#options.policy;
+    if (splayMs > 0) await sleepOn(this.#clock, jitter(splayMs, () => this.#clock.random()), this.#stopAsked.signal);
+    await this.#enqueue(async () => {
+      if (this.#stopAsked.signal.aborted) return;
+      this.#log.info(context, 'secrets changed; restarting the child');
+      const old = this.#current;
+      this.#current = undefined;
+      this.#outgoing = old;
+      await old?.stop(this.#stopOptions(this.#options.policy.stopSignal));
+      this.#outgoing = undefined;
+      await this.#launch('rotation');
+    });
+  }
+
+  /**
+   * Sends a reload signal (SIGHUP, SIGUSR1, SIGUSR2) once the child can take
+   * it: a child that has just started gets it when it has installed its
+   * handler (see {@link sendReloadSignal}); any other signal goes at once.
+   */
+  signal(signal: NodeJS.Signals, reason: ReloadReason = 'forwarded'): void {
+    const child = this.#current;
+    if (child === undefined) return;
+    if (!RELOAD_SIGNALS.has(signal)) {
+      child.signal(signal);
+      return;
+    }
+    const waiting = this.#pendingReloads.get(signal);
+    // One already waiting for this child's handler brings it the latest files and env as well.
+    if (waiting?.child === child && waiting.pending) return;
+    waiting?.cancel();
+    this.#pendingReloads.set(
+      signal,
+      sendReloadSignal(child, signal, {
+        reason,
+        startedAt: this.#startedAt,
+        log: this.#log,
+        clock: this.#clock,
+        wrapped: this.#options.command.forwardsSignals === true,
+        stillWanted: () => this.#current === child && !this.#stopAsked.signal.aborted,
+      }),
+    );
+  }
+
+  /**
+   * Stops the child and its group: `signal` first (undefined: the child has
+   * it already), SIGKILL after stopTimeout. Nothing starts after it.
+   * Idempotent: a second call joins the first. Resolves with the child's
+   * exit, or the last one when no child ran (undefined if none ever ended).
+   */
+  stop(signal: NodeJS.Signals | undefined): Promise<ChildExit | undefined> {
+    if (this.#stopped !== undefined) return this.#stopped;
+    this.#stopAsked.abort();
+    this.#clock.clearTimeout(this.#crashRestart);
+    this.#cancelReloads();
+    const child = this.#current ?? this.#outgoing;
+    this.#stopped = child === undefined ? Promise.resolve(this.#lastExit) : child.stop(this.#stopOptions(signal));
+    return this.#stopped;
+  }
+
+  /**
+   * Stops the child because secretvisor received `received`. A SIGINT
+   * reaches it as SIGINT, as tini does, so an app's own Ctrl-C handling and
+   * exit code (130) are kept; in a terminal's foreground group it has the
+   * Ctrl-C already and gets nothing more. Any other signal (SIGTERM) means
+   * secretvisor decided to stop it: stopSignal.
+   */
+  stopFor(received: NodeJS.Signals): Promise<ChildExit | undefined> {
+    const { ownGroup, policy } = this.#options;
+    const signal = received !== 'SIGINT' ? policy.stopSignal : ownGroup ? 'SIGINT' : undefined;
+    if (this.running) {
+      this.#log.info(
+        { signal: received, stopSignal: signal ?? 'none (the terminal sent SIGINT)', stopTimeoutMs: policy.stopTimeoutMs },
+        `received ${received}; stopping the child`,
+      );
+    }
+    return this.stop(signal);
+  }
+
+  /** SIGKILLs the child's group now (a second stop request). */
+  kill(): void {
+    (this.#current ?? this.#outgoing)?.signal('SIGKILL');
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #stopOptions(signal: NodeJS.Signals | undefined): StopOptions {
+    const { stopTimeoutMs } = this.#options.policy;
+    const onEscalate = (pids: readonly number[]): void => {
+      this.#log.warn(
+        { pids, signal: signal ?? 'none', stopTimeoutMs },
+        `the child's processes ${pids.join(', ')} were still running ${stopTimeoutMs}ms after ${signal ?? 'the stop'}; sending SIGKILL`,
+      );
+    };
+    return { signal, timeoutMs: stopTimeoutMs, onEscalate };
+  }
+
+  async #launch(reason: StartReason): Promise<boolean> {
+    // A stop that arrived while this waited its turn wins: no child may start after it.
+    if (this.#stopAsked.signal.aborted || this.#input === undefined) return false;
+    // A start for new secrets replaces a pending crash restart: never two children.
+    this.#clock.clearTimeout(this.#crashRestart);
+    this.#crashRestart = undefined;
+    const { command, childUser, ownGroup } = this.#options;
+    const input = this.#input;
+    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
+    this.#current = child;
+    this.#startedAt = this.#clock.now();
+    void child.exited.then((exit) => this.#onExit(child, exit));
+    if (!(await child.started) || child.pid === undefined) return false;
+    const { pid } = child;
+    this.#log.info({ pid, reason, envVars: input.env.size, files: input.files }, `started ${command.file} (pid ${pid})`);
+    this.#emit({ type: 'child-started', pid, reason });
+    this.#emit({ type: 'child-ready', pid });
+    return true;
+  }
+
+  #onExit(child: RunningChild, exit: ChildExit): void {
+    const { pid } = child;
+    const code = exitCodeOf(exit);
+    const ended = { pid, exitCode: code, signal: exit.signal };
+    if (child === this.#outgoing) {
+      this.#exited(pid, exit, 'rotation');
+      this.#log.info(ended, `the old child (pid ${pid}) ${exitText(exit)}`);
+      return;
+    }
+    this.#lastExit = exit;
+    if (child !== this.#current || this.#stopAsked.signal.aborted) {
+      this.#exited(pid, exit, 'stopped');
+      this.#log.info(ended, `the child (pid ${pid}) ${exitText(exit)}`);
+      return;
+    }
+    this.#current = undefined;
+    if (this.#options.policy.onExit === 'exit' || exit.spawnError !== undefined) {
+      this.#exited(pid, exit, 'exit');
+      this.#cancelReloads();
+      this.#log.info(ended, `child exited with code ${code}${exit.signal === null ? '' : ` (${exit.signal})`}`);
+      this.#options.onFinalExit(exit);
+      return;
+    }
+    this.#exited(pid, exit, 'crash');
+    if (this.#clock.now() - this.#startedAt >= HEALTHY_AFTER_MS) this.#crashes = 0;
+    const delay = backoffDelay(this.#crashes, { ...CRASH_BACKOFF, random: () => this.#clock.random() });
+    this.#crashes++;
+    this.#log.warn(
+      { ...ended, restarts: this.#crashes, delayMs: delay },
+      `child exited with code ${code}${exit.signal === null ? '' : ` (${exit.signal})`}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`,
+    );
+    this.#crashRestartReason = exit.signal === null ? 'crash' : 'signal';
+    this.#crashRestart = this.#clock.setTimeout(() => {
+      this.#crashRestart = undefined;
+      // A restart for new secrets may have started a child while this waited in line.
+      void this.#enqueue(async () => (this.#current === undefined ? this.#launch(this.#crashRestartReason) : false));
+    }, delay);
+  }
+
+  #exited(pid: number | undefined, exit: ChildExit, reason: ExitReason): void {
+    // A program that never ran had no child-started either.
+    if (pid !== undefined && exit.spawnError === undefined) this.#emit({ type: 'child-exited', pid, code: exit.code, signal: exit.signal, reason });
+  }
+
+  #cancelReloads(): void {
+    for (const waiting of this.#pendingReloads.values()) waiting.cancel();
+  }
+
+  #emit(event: ChildEvent): void {
+    try {
+      this.#options.onEvent?.(event);
+    } catch (error) {
+      // A broken listener must not break the child's lifecycle.
+      this.#log.error({ event: event.type, err: String(error) }, `a child event listener failed: ${String(error)}`);
+    }
+  }
+}
+
+/** "exited with code 3", or "was ended by SIGKILL (exit code 137)". */
+function exitText(exit: ChildExit): string {
+  return exit.signal === null ? `exited with code ${exitCodeOf(exit)}` : `was ended by ${exit.signal} (exit code ${exitCodeOf(exit)})`;
+}
