@@ -5,6 +5,7 @@ import { parseTemplate } from '../render/template.js';
 import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
 import type { RawConfig, RawSource } from './schema.js';
 
 /** Inputs of {@link finalizeConfig}. */
@@ -94,6 +95,8 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         path: raw.path.replace(/^\/+/, ''),
         revokeOnExit: raw.revokeOnExit ?? false,
         timeoutMs: parseDuration(raw.timeout ?? DEFAULTS.vaultTimeout),
+        redirectOrigins: finalizeRedirects(name, address, raw.followRedirects ?? 'never'),
+        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     }
     case 'aws-secrets-manager':
@@ -110,10 +113,32 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         endpoint: raw.endpoint,
         roleArn: raw.roleArn,
         externalId: raw.externalId,
+        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     default:
       return assertNever(raw);
   }
+}
+
+// Each allowed origin is a host that receives the token: only https ones when the address is https.
+function finalizeRedirects(name: string, address: string, follow: 'never' | 'same-origin' | readonly string[]): ReadonlySet<string> {
+  if (follow === 'never') return new Set();
+  const own = new URL(address);
+  if (follow === 'same-origin') return new Set([own.origin]);
+  const origins = new Set([own.origin]);
+  for (const text of follow) {
+    const url = new URL(text);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError(`sources.${name}.followRedirects: ${text} is not an http(s) origin`, { hint: 'list origins such as https://vault-2.internal:8200' });
+    }
+    if (own.protocol === 'https:' && url.protocol !== 'https:') {
+      throw new ConfigError(`sources.${name}.followRedirects: ${text} is plain http while the address is https: the token would cross the network in clear text`, {
+        hint: `use https://${url.host} (and give that node a certificate the caCert trusts)`,
+      });
+    }
+    origins.add(url.origin);
+  }
+  return origins;
 }
 
 function finalizeVaultAuth(

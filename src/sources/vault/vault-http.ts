@@ -9,7 +9,7 @@ export interface VaultCall {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** The slice of Vault's HTTP API the source uses; node-vault in production, a fake in unit tests. */
+/** The slice of Vault's HTTP API the source uses; vault-transport in production, a fake in unit tests. */
 export interface VaultHttp {
   /** Resolves with the parsed response body; rejects with a {@link VaultRequestError}. */
   call(call: VaultCall): Promise<unknown>;
@@ -58,7 +58,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
  * a server ever echoes one back.
  */
 export function getRequestError(error: unknown, call: VaultCall, timeoutMs: number): VaultRequestError {
-  if (error instanceof VaultRequestError) return error;
+  if (error instanceof VaultRequestError) return new VaultRequestError(error.status, scrub(tidy(error.message), getCredentials(call)));
   const failure = error as { response?: { statusCode?: number }; code?: string; message?: string };
   const status = failure.response?.statusCode;
   let reason: string;
