@@ -4,6 +4,7 @@ import { parseCliArgs, type CommandName } from './cli/parse-args.js';
 import { HELP } from './cli/help.js';
 import type { CommandContext } from './cli/context.js';
 import { VERSION } from './version.js';
+import { startDisablingCoreDumps } from './hardening/core-dumps.js';
 
 /** The process's surroundings, passed in so tests can run the CLI in-process. */
 export interface CliEnvironment {
@@ -47,6 +48,8 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
       return ExitCode.ok;
     }
     const { values } = parsed;
+    // Before any secret is in memory; `schema` reads none.
+    if (parsed.command !== 'schema') startDisablingCoreDumps();
     const text = (name: string, envName: string): string | undefined => {
       const value = values[name];
       return typeof value === 'string' ? value : surroundings.env[envName] || undefined;

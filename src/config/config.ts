@@ -39,6 +39,10 @@ export interface VaultSourceConfig extends SourceCommon {
   readonly path: string;
   readonly revokeOnExit: boolean;
   readonly timeoutMs: number;
+  /** Origins (`https://host:port`) a redirect may lead to, the source's own included when allowed; empty: none. */
+  readonly redirectOrigins: ReadonlySet<string>;
+  /** Largest answer accepted, in bytes. */
+  readonly maxResponseBytes: number;
 }
 
 /** An AWS Secrets Manager secret. */
@@ -51,6 +55,8 @@ export interface AwsSourceConfig extends SourceCommon {
   readonly endpoint: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
+  /** Largest answer accepted, in bytes. */
+  readonly maxResponseBytes: number;
 }
 
 /** AWS Systems Manager Parameter Store parameters: a hierarchy (`path`) or a list (`names`), exactly one. */

@@ -20,6 +20,8 @@ export const DEFAULTS = {
   /** File sources are watched; this slow re-read catches events the watcher lost. */
   fileRefresh: '1m',
   vaultTimeout: '10s',
+  /** The largest secret file too (SPEC): a remote answer holds no more than a file may. */
+  maxResponseSize: '1MiB',
   awsVersionStage: 'AWSCURRENT',
   fileMode: '0400',
 } as const;

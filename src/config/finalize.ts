@@ -5,6 +5,7 @@ import { parseTemplate } from '../render/template.js';
 import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
 import type { RawConfig, RawSource } from './schema.js';
 
 /** Inputs of {@link finalizeConfig}. */
@@ -95,6 +96,8 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         path: raw.path.replace(/^\/+/, ''),
         revokeOnExit: raw.revokeOnExit ?? false,
         timeoutMs: parseDuration(raw.timeout ?? DEFAULTS.vaultTimeout),
+        redirectOrigins: finalizeRedirects(name, address, raw.followRedirects ?? 'never'),
+        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     }
     case 'aws-secrets-manager':
@@ -111,6 +114,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         endpoint: raw.endpoint,
         roleArn: raw.roleArn,
         externalId: raw.externalId,
+        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     case 'aws-ssm':
       return finalizeSsmSource(name, raw, common);
@@ -144,6 +148,27 @@ function finalizeSsmSource(name: string, raw: Extract<RawSource, { type: 'aws-ss
     roleArn: raw.roleArn,
     externalId: raw.externalId,
   };
+}
+
+// Each allowed origin is a host that receives the token: only https ones when the address is https.
+function finalizeRedirects(name: string, address: string, follow: 'never' | 'same-origin' | readonly string[]): ReadonlySet<string> {
+  if (follow === 'never') return new Set();
+  const own = new URL(address);
+  if (follow === 'same-origin') return new Set([own.origin]);
+  const origins = new Set([own.origin]);
+  for (const text of follow) {
+    const url = new URL(text);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError(`sources.${name}.followRedirects: ${text} is not an http(s) origin`, { hint: 'list origins such as https://vault-2.internal:8200' });
+    }
+    if (own.protocol === 'https:' && url.protocol !== 'https:') {
+      throw new ConfigError(`sources.${name}.followRedirects: ${text} is plain http while the address is https: the token would cross the network in clear text`, {
+        hint: `use https://${url.host} (and give that node a certificate the caCert trusts)`,
+      });
+    }
+    origins.add(url.origin);
+  }
+  return origins;
 }
 
 function finalizeVaultAuth(

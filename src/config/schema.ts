@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseSize, SIZE_PATTERN } from './size.js';
 
 /**
  * The config file's one schema: it validates the YAML, it is the source of
@@ -15,6 +16,17 @@ const MODE_PATTERN = /^0?[0-7]{3}$/;
 
 // Node's timers hold at most 2^31 - 1 ms (24.8 days): a longer delay fires after 1 ms, over and over.
 const MAX_DURATION_MS = 2 ** 31 - 1;
+
+// Far above any real secret answer, far below what would strain memory: a larger one is a mistake or an attack.
+const MAX_RESPONSE_SIZE_BYTES = 1024 ** 3;
+
+const responseSize = z
+  .string()
+  .regex(SIZE_PATTERN, { error: 'expected a size such as 512KiB, 1MiB or 16MiB' })
+  .refine((text) => !SIZE_PATTERN.test(text) || (parseSize(text) > 0 && parseSize(text) <= MAX_RESPONSE_SIZE_BYTES), {
+    error: 'expected a size between 1B and 1GiB',
+  })
+  .describe('Largest answer accepted from the server, e.g. 1MiB; a larger one is refused (exit 65) without being read whole. Default 1MiB.');
 
 const duration = z
   .string()
@@ -103,6 +115,13 @@ const vaultSource = z.strictObject({
   path: z.string().min(1).describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app).'),
   revokeOnExit: z.boolean().optional().describe('Revoke dynamic leases when secretvisor exits.'),
   timeout: duration.optional().describe('Per-request timeout; default 10s.'),
+  followRedirects: z
+    .union([z.literal('never'), z.literal('same-origin'), z.array(z.string().url()).min(1)])
+    .optional()
+    .describe(
+      'never (default): a redirect is refused. same-origin: follow one to the same scheme, host and port. A list of origins (https://vault-2:8200): also follow one to those (an HA standby pointing at the active node). Never to http from https.',
+    ),
+  maxResponseSize: responseSize.optional(),
   ...commonSourceKeys,
 });
 
@@ -115,6 +134,7 @@ const awsSource = z.strictObject({
   endpoint: z.string().url().optional().describe('A VPC or PrivateLink endpoint.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  maxResponseSize: responseSize.optional(),
   ...commonSourceKeys,
 });
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { SourceUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
-import { inspectSecretFolder } from './inspect-mode.js';
+import { walkTrustedPath, type WalkCache } from './trusted-path.js';
 import { enforcePolicy } from './enforce-policy.js';
 
 /** Options of {@link checkSecretFolder}. */
@@ -10,18 +10,19 @@ export interface CheckFolderOptions {
   readonly policy: PermissionPolicy;
   readonly log: Logger;
   readonly what: string;
+  /** Folders already checked in this read. */
+  readonly cache?: WalkCache;
 }
 
-/** Checks that group and others cannot write to a folder holding secret files, per policy. */
+/** Checks, per policy, that a folder holding secret files and every folder above it are safe from other users (see walkTrustedPath). */
 export async function checkSecretFolder(path: string, options: CheckFolderOptions): Promise<void> {
-  let stats;
   try {
-    stats = await stat(path);
+    await stat(path);
   } catch (error) {
     throw new SourceUnavailableError(`${options.what}: cannot stat folder ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
       hint: 'check that the folder exists and the path in the config is right',
       cause: error,
     });
   }
-  await enforcePolicy(inspectSecretFolder(path, stats), options);
+  await enforcePolicy((await walkTrustedPath(path, { includeLast: true, cache: options.cache })).findings, options);
 }

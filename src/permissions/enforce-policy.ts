@@ -31,7 +31,7 @@ export async function enforcePolicy(findings: readonly PermissionFinding[], opti
   }
   for (const finding of findings) {
     const mode = finding.safeMode as number;
-    await (options.applyMode ?? ((m: number) => chmod(finding.path, m)))(mode);
+    await (finding.apply ?? options.applyMode ?? ((m: number) => chmod(finding.path, m)))(mode);
     options.log.warn({ path: finding.path, mode: formatMode(mode) }, `tightened ${finding.path} to ${formatMode(mode)} (permissions: fix)`);
   }
 }

@@ -6,8 +6,10 @@ export interface PermissionFinding {
   readonly problem: string;
   /** The shell command an operator runs to fix it. */
   readonly fix: string;
-  /** The mode the file should have, for `permissions: fix`; undefined when only chown helps. */
+  /** The mode the file should have, for `permissions: fix`; undefined when only chown helps, or `fix` may not touch it. */
   readonly safeMode: number | undefined;
+  /** How `fix` applies `safeMode` without following a link; absent: the caller's `applyMode`. */
+  readonly apply?: (mode: number) => Promise<void>;
 }
 
 const GROUP_OTHER_ANY = 0o077;

@@ -1,7 +1,8 @@
 import { chmod, lchown, mkdtemp, realpath, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ConfigError, ExitCode, SecretvisorError } from '../errors.js';
+import { ConfigError, ExitCode, PermissionError, SecretvisorError } from '../errors.js';
+import { walkTrustedPath } from '../permissions/trusted-path.js';
 import { removeTree } from './remove-tree.js';
 import type { FileOwner } from './write-files.js';
 
@@ -22,9 +23,11 @@ export function runtimeBase(env: NodeJS.ProcessEnv): string {
 /**
  * Creates this run's private folder `secretvisor.<pid>.XXXXXX` in `base`:
  * mode 0700 whatever the umask, owned by `owner` when the child runs as
- * another user (who must be able to reach it through `base`).
+ * another user (who must be able to reach it through `base`). A base that
+ * another user could tamper with is refused (exit 77).
  */
 export async function createRuntimeDir(base: string, owner?: FileOwner): Promise<string> {
+  await validateTrustedBase(base);
   if (owner !== undefined) await validateReachable(base, owner);
   let dir: string;
   try {
@@ -39,6 +42,17 @@ export async function createRuntimeDir(base: string, owner?: FileOwner): Promise
   await chmod(dir, 0o700);
   if (owner !== undefined) await lchown(dir, owner.uid, owner.gid);
   return dir;
+}
+
+// Another user who can write to the base (0777 without the sticky bit) or to a
+// folder above it can rename this run's folder away and put one of their own
+// in its place, between mkdtemp and the child reading its files.
+async function validateTrustedBase(base: string): Promise<void> {
+  const { findings } = await walkTrustedPath(base, { includeLast: true });
+  if (findings.length === 0) return;
+  throw new PermissionError(`the runtime base for file outputs is not safe from other users: ${findings.map((f) => f.problem).join('; ')}`, {
+    hint: `${findings.map((f) => f.fix).join(' && ')}, or chmod +t it, or point RUNTIME_DIRECTORY (systemd: RuntimeDirectory=), XDG_RUNTIME_DIR or TMPDIR at a private folder`,
+  });
 }
 
 /** Removes a runtime folder and everything in it; a missing folder is fine. */

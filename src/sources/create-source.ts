@@ -2,12 +2,15 @@ import type { SourceConfig } from '../config/config.js';
 import type { SecretSource, SourceContext } from './source.js';
 import { createDotenvSource } from './dotenv-source.js';
 import { createDirectorySource } from './directory-source.js';
+import { whenCoreDumpsDisabled } from '../hardening/core-dumps.js';
 
 /**
  * Makes the source a config entry describes. Remote clients (Vault, AWS) are
  * imported here, lazily, so a config without them never loads their code.
  */
 export async function createSource(context: SourceContext): Promise<SecretSource> {
+  // Every secret is read through a source: none before core dumps are off.
+  await whenCoreDumpsDisabled(context.log);
   const config: SourceConfig = context.config;
   switch (config.type) {
     case 'dotenv':

@@ -4,6 +4,7 @@ import type { DirectorySourceConfig } from '../config/config.js';
 import { PermissionError, SecretDataError, SourceUnavailableError } from '../errors.js';
 import { SecretValue } from '../secret-value.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
+import type { WalkCache } from '../permissions/trusted-path.js';
 import { readSecretFile, type SecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
 import { watchFileSource } from './watch-file-source.js';
@@ -24,15 +25,17 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
     kind: config.type,
     async read(): Promise<Snapshot> {
       const root = await resolveRoot(config.path, what);
-      await checkSecretFolder(root, { policy: config.permissions, log, what });
+      // One walk per folder per read, however many keys share it.
+      const cache: WalkCache = new Map();
+      await checkSecretFolder(root, { policy: config.permissions, log, what, cache });
       const names = (await listEntries(config.path, what)).filter((name) => !name.startsWith('.')).sort();
       const targets = await settleInOrder(names.map((name) => resolveKey(join(config.path, name), root, name, what)));
       for (const folder of new Set(targets.filter((target) => target !== undefined).map((target) => dirname(target)))) {
-        if (folder !== root) await checkSecretFolder(folder, { policy: config.permissions, log, what });
+        if (folder !== root) await checkSecretFolder(folder, { policy: config.permissions, log, what, cache });
       }
       const keys = names.filter((_, index) => targets[index] !== undefined);
       const files = await settleInOrder(
-        keys.map((name) => readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}` })),
+        keys.map((name) => readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}`, cache })),
       );
       const entries = new Map(keys.map((name, index) => [name, new SecretValue(stripOneNewline((files[index] as SecretFile).value.reveal()))] as const));
       const updatedAt = new Date(Math.max(0, ...files.map((file) => file.stats.mtimeMs)));

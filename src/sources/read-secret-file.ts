@@ -3,7 +3,8 @@ import { constants, type Stats } from 'node:fs';
 import { SecretDataError, SourceUnavailableError, PermissionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
-import { inspectSecretFile } from '../permissions/inspect-mode.js';
+import { currentUid, inspectSecretFile, type PermissionFinding } from '../permissions/inspect-mode.js';
+import { walkTrustedPath, type PathWalk, type WalkCache } from '../permissions/trusted-path.js';
 import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { SecretValue } from '../secret-value.js';
 
@@ -16,6 +17,8 @@ export interface ReadSecretFileOptions {
   readonly log: Logger;
   /** Says whose file this is in errors, e.g. `source "creds"`. */
   readonly what: string;
+  /** Folders already checked in this read of the source. */
+  readonly cache?: WalkCache;
 }
 
 /** A secret file's content and the stats of the file actually read. */
@@ -27,19 +30,22 @@ export interface SecretFile {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Reads a secret file safely: opens it (following symlinks, as Kubernetes
- * mounts need), checks the mode and owner of the opened descriptor — so a
- * swap between check and read cannot fool it — per `policy`, refuses files
- * over 1 MiB and content that is not UTF-8.
+ * Reads a secret file safely: checks every folder on the way to it (see
+ * walkTrustedPath), opens it (following symlinks, as Kubernetes mounts
+ * need), checks the mode and owner of the opened descriptor — so a swap
+ * between check and read cannot fool it — per `policy`, refuses files over
+ * 1 MiB and content that is not UTF-8.
  */
 export async function readSecretFile(path: string, options: ReadSecretFileOptions): Promise<SecretFile> {
+  const walk = await walkTrustedPath(path, { includeLast: false, cache: options.cache });
+  await enforcePolicy(walk.findings, options);
   const handle = await openForReading(path, options.what);
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) {
       throw new SecretDataError(`${options.what}: ${path} is not a regular file`, { hint: 'point the source at a file' });
     }
-    await enforcePolicy(inspectSecretFile(path, stats), {
+    await enforcePolicy(limitFix(inspectSecretFile(path, stats), stats, walk), {
       policy: options.policy,
       log: options.log,
       applyMode: (mode) => handle.chmod(mode),
@@ -53,6 +59,20 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
   } finally {
     await handle.close();
   }
+}
+
+// `fix` changes only a file secretvisor's user owns, reached without a link
+// (a dotenv path linked to /etc/shadow must not make it 0600), and names the
+// file it changes by its real path.
+function limitFix(findings: PermissionFinding[], stats: Stats, walk: PathWalk): PermissionFinding[] {
+  return findings.map((finding) => {
+    if (finding.safeMode === undefined) return finding;
+    if (walk.finalLinked) {
+      return { ...finding, safeMode: undefined, fix: `${finding.fix.replace(`'${finding.path}'`, `'${walk.realPath}'`)} (permissions: fix never changes a file through a symlink: ${finding.path} links to ${walk.realPath})` };
+    }
+    if (stats.uid !== currentUid()) return { ...finding, safeMode: undefined };
+    return { ...finding, path: walk.realPath };
+  });
 }
 
 async function openForReading(path: string, what: string) {

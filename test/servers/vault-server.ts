@@ -43,7 +43,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * Starts a Vault-compatible HTTP server on 127.0.0.1 with a random port. It
  * follows Vault's documented HTTP API (envelopes, `{"errors": [...]}`,
  * status codes, `X-Vault-Token`, `X-Vault-Namespace`) closely enough for
- * the real node-vault client, and lets a test inject faults at run time.
+ * node-vault and secretvisor's own client, and lets a test inject faults at run time.
  */
 export async function startVaultServer(options: VaultServerOptions = {}): Promise<VaultServer> {
   const backend: VaultBackend = {
@@ -92,6 +92,11 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, parts: Serv
   if (faulty && faults.latencyMs > 0) await delay(faults.latencyMs);
   if (faulty && faults.resetConnections) {
     req.socket.destroy();
+    return;
+  }
+  if (faulty && faults.redirectTo !== undefined) {
+    entry.status = faults.redirectStatus;
+    res.writeHead(faults.redirectStatus, { Location: `${faults.redirectTo}${url.pathname}${url.search}` }).end();
     return;
   }
   const reply = getReply({ apiPath, method, namespace, raw, url, req }, parts, faulty);

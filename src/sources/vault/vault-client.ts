@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, SecretvisorError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { getRequestError, raceAbort, type VaultHttp } from './vault-http.js';
+import { getRequestError, type VaultHttp } from './vault-http.js';
+import { createVaultTransport } from './vault-transport.js';
 
 /** Where and how to reach Vault; one per source (each may set its own timeout and CA). */
 export interface VaultClientOptions {
@@ -12,6 +13,10 @@ export interface VaultClientOptions {
   readonly timeoutMs: number;
   /** VAULT_SKIP_VERIFY as secretvisor received it. */
   readonly skipVerify: boolean;
+  /** Origins a redirect may lead to (`followRedirects`); empty: none. */
+  readonly redirectOrigins: ReadonlySet<string>;
+  /** Largest answer accepted (`maxResponseSize`). */
+  readonly maxResponseBytes: number;
   readonly what: string;
   readonly log: Logger;
 }
@@ -23,38 +28,23 @@ export function getSkipVerify(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * Makes a node-vault client for one source and wraps it as {@link VaultHttp}.
- * node-vault is imported here, on first use, so configs without Vault never
- * load it. Every setting comes from the source's config: the client's own
- * fallbacks to process.env (VAULT_TOKEN, VAULT_PREFIX…) are switched off,
- * and its debug output, which prints request bodies, is silenced.
+ * Makes the HTTP client of one source, as {@link VaultHttp}. Every setting
+ * comes from the source's config, nothing from process.env behind its back;
+ * failures become VaultRequestError with any credential of the call cut
+ * out of the text; oversized answers stay SecretDataError (exit 65).
  */
 export async function createVaultClient(options: VaultClientOptions): Promise<VaultHttp> {
-  const { default: nodeVault } = await import('node-vault');
   const ca = options.caCertFile === undefined ? undefined : await readCaCert(options.caCertFile, options.what);
   if (options.skipVerify) {
     options.log.warn({ address: options.address }, `${options.what}: VAULT_SKIP_VERIFY is set: TLS certificates are not verified`);
   }
-  const client = nodeVault({
-    endpoint: options.address,
-    apiVersion: 'v1',
-    debug: () => undefined,
-    requestOptions: { timeout: options.timeoutMs, strictSSL: !options.skipVerify, ...(ca === undefined ? {} : { ca }) },
-  });
-  Object.assign(client, { token: '', namespace: options.namespace ?? '', pathPrefix: '' });
+  const transport = createVaultTransport({ ...options, ca });
   return {
     async call(call) {
-      const headers: Record<string, string> = call.token === undefined ? {} : { 'X-Vault-Token': call.token.reveal() };
-      const request = client.request({
-        path: `/${call.path}`,
-        method: call.method,
-        headers,
-        timeout: options.timeoutMs,
-        ...(call.body === undefined ? {} : { json: call.body }),
-      }) as Promise<unknown>;
       try {
-        return await raceAbort(request, call.signal);
+        return await transport(call);
       } catch (error) {
+        if (error instanceof SecretvisorError) throw error;
         throw getRequestError(error, call, options.timeoutMs);
       }
     },

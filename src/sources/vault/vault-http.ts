@@ -1,5 +1,4 @@
 import type { SecretValue } from '../../secret-value.js';
-import { describeErrorAnswer } from './vault-answer.js';
 
 /** A Vault API call: method, path (no leading `/v1/`), the token to send and a JSON body. */
 export interface VaultCall {
@@ -10,7 +9,7 @@ export interface VaultCall {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** The slice of Vault's HTTP API the source uses; node-vault in production, a fake in unit tests. */
+/** The slice of Vault's HTTP API the source uses; vault-transport in production, a fake in unit tests. */
 export interface VaultHttp {
   /** Resolves with the parsed response body; rejects with a {@link VaultRequestError}. */
   call(call: VaultCall): Promise<unknown>;
@@ -59,13 +58,12 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
  * a server ever echoes one back.
  */
 export function getRequestError(error: unknown, call: VaultCall, timeoutMs: number): VaultRequestError {
-  if (error instanceof VaultRequestError) return error;
-  const failure = error as { response?: { statusCode?: number; body?: unknown }; code?: string; message?: string };
+  if (error instanceof VaultRequestError) return new VaultRequestError(error.status, scrub(tidy(error.message), getCredentials(call)));
+  const failure = error as { response?: { statusCode?: number }; code?: string; message?: string };
   const status = failure.response?.statusCode;
   let reason: string;
   if (status !== undefined) {
-    const message = failure.message === undefined || failure.message === `Status ${status}` ? '' : failure.message;
-    reason = describeErrorAnswer(status, message, failure.response?.body);
+    reason = failure.message === undefined || failure.message === `Status ${status}` ? '' : failure.message;
   } else if (failure.code === 'ECONNABORTED' || failure.code === 'ETIMEDOUT') {
     reason = `no answer within ${timeoutMs}ms`;
   } else {

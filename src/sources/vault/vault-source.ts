@@ -64,6 +64,8 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       caCertFile: config.caCert,
       timeoutMs: config.timeoutMs,
       skipVerify: getSkipVerify(context.env),
+      redirectOrigins: config.redirectOrigins,
+      maxResponseBytes: config.maxResponseBytes,
       what,
       log,
     });

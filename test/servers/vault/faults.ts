@@ -12,6 +12,10 @@ export class VaultFaults {
   latencyMs = 0;
   /** Destroy the connection without answering. */
   resetConnections = false;
+  /** Answer a redirect to this origin (`http://127.0.0.1:1234`), same path and query, as an HA standby or a hijacked proxy would. */
+  redirectTo: string | undefined = undefined;
+  /** The status of that redirect. */
+  redirectStatus = 307;
   /** Limit the faults to paths starting with one of these. */
   paths: readonly string[] | undefined = undefined;
 
@@ -21,6 +25,8 @@ export class VaultFaults {
     this.status = undefined;
     this.latencyMs = 0;
     this.resetConnections = false;
+    this.redirectTo = undefined;
+    this.redirectStatus = 307;
     this.paths = undefined;
   }
 

@@ -14,6 +14,8 @@ export function vaultSourceConfig(overrides: Partial<VaultSourceConfig> & Pick<V
     auth: { method: 'token' },
     revokeOnExit: false,
     timeoutMs: 2_000,
+    redirectOrigins: new Set(),
+    maxResponseBytes: 1024 * 1024,
     ...overrides,
   };
 }
