@@ -1,3 +1,4 @@
+import { describeErrorAnswer } from './vault-answer.js';
 import type { SecretValue } from '../../secret-value.js';
 
 /** A Vault API call: method, path (no leading `/v1/`), the token to send and a JSON body. */
@@ -59,11 +60,12 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
  */
 export function getRequestError(error: unknown, call: VaultCall, timeoutMs: number): VaultRequestError {
   if (error instanceof VaultRequestError) return new VaultRequestError(error.status, scrub(tidy(error.message), getCredentials(call)));
-  const failure = error as { response?: { statusCode?: number }; code?: string; message?: string };
+  const failure = error as { response?: { statusCode?: number; body?: unknown }; code?: string; message?: string };
   const status = failure.response?.statusCode;
   let reason: string;
   if (status !== undefined) {
-    reason = failure.message === undefined || failure.message === `Status ${status}` ? '' : failure.message;
+    const message = failure.message === undefined || failure.message === `Status ${status}` ? '' : failure.message;
+    reason = describeErrorAnswer(status, message, failure.response?.body);
   } else if (failure.code === 'ECONNABORTED' || failure.code === 'ETIMEDOUT') {
     reason = `no answer within ${timeoutMs}ms`;
   } else {
