@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -46,7 +47,7 @@ export function whenReady(watcher: FSWatcher): Promise<void> {
  * are in the watcher's first scan.
  */
 export function watchEntry(path: string, mode: WatchMode, listener: EntryListener): EntryWatch {
-  const folder = dirname(path);
+  const folder = realFolder(dirname(path));
   const name = basename(path);
   const key = `${mode.usePolling ? 'poll' : 'events'}:${folder}`;
   let shared = folders.get(key);
@@ -68,6 +69,20 @@ export function watchEntry(path: string, mode: WatchMode, listener: EntryListene
       await owner.watcher.close();
     },
   };
+}
+
+/**
+ * The folder a symlinked path leads to. Under systemd's DynamicUser=, a
+ * StateDirectory= is /var/lib/NAME -> private/NAME, and a watcher on the link
+ * heard no change at all (only the periodic check saw them). A link repointed
+ * after start-up is still caught by that check.
+ */
+function realFolder(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return folder;
+  }
 }
 
 function openFolderWatcher(folder: string, mode: WatchMode): FolderWatcher {
