@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { SourceUnavailableError } from '../errors.js';
+import { fileAccessError } from '../sources/file-access-error.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
 import { inspectSecretFolder } from './inspect-mode.js';
@@ -18,10 +18,7 @@ export async function checkSecretFolder(path: string, options: CheckFolderOption
   try {
     stats = await stat(path);
   } catch (error) {
-    throw new SourceUnavailableError(`${options.what}: cannot stat folder ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
-      hint: 'check that the folder exists and the path in the config is right',
-      cause: error,
-    });
+    throw await fileAccessError(error, { what: options.what, path, kind: 'folder' });
   }
   await enforcePolicy(inspectSecretFolder(path, stats), options);
 }

@@ -1,11 +1,12 @@
 import { open } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import { SecretDataError, SourceUnavailableError, PermissionError } from '../errors.js';
+import { SecretDataError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
 import { inspectSecretFile } from '../permissions/inspect-mode.js';
 import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { SecretValue } from '../secret-value.js';
+import { fileAccessError } from './file-access-error.js';
 
 /** Largest secret file secretvisor reads (SPEC: over 1 MiB is refused). */
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
@@ -61,20 +62,10 @@ async function openForReading(path: string, what: string) {
     // holding a thread that even process exit waits for. No effect on regular files.
     return await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new PermissionError(`${what}: cannot read ${path}: permission denied`, {
-        hint: `run secretvisor as the file's owner, or chown it to uid ${process.getuid?.() ?? 0}`,
-        cause: error,
-      });
-    }
-    if (code === 'ELOOP') {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new SecretDataError(`${what}: ${path} is a symlink loop`, { hint: 'fix the link', cause: error });
     }
-    throw new SourceUnavailableError(`${what}: cannot open ${path} (${code ?? 'error'})`, {
-      hint: 'check that the file exists and the path in the config is right',
-      cause: error,
-    });
+    throw await fileAccessError(error, { what, path, kind: 'file' });
   }
 }
 

@@ -1,5 +1,6 @@
 import { isFileSourceKind, type Config } from '../config/config.js';
-import { describeError, isRetryable } from '../errors.js';
+import { describeError } from '../errors.js';
+import { failureKindOf } from './failure-kind.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
 import { REMOTE_BACKOFF, backoffDelay } from '../watch/backoff.js';
@@ -147,8 +148,17 @@ export class SourceSet {
     } catch (error) {
       const good = this.#lastGood.get(name);
       const ageSeconds = good === undefined ? undefined : Math.round((Date.now() - good.at) / 1000);
-      this.#log.error({ source: name, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
-      if (isRetryable(error)) this.#scheduleRetry(name);
+      const kind = failureKindOf(error);
+      if (kind === 'transient') {
+        this.#log.error({ source: name, failure: kind, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
+        this.#scheduleRetry(name);
+      } else {
+        // Waiting will not change a refusal or a missing secret: no backoff retries, only the next change or refresh.
+        this.#log.error(
+          { source: name, failure: kind, permanent: true, lastGoodAgeSeconds: ageSeconds, err: describeError(error) },
+          `source "${name}" failed permanently (${kind}): ${describeError(error)}; keeping its last good secrets; read again on its next change or refresh`,
+        );
+      }
       return undefined;
     }
   }
