@@ -10,6 +10,8 @@ export interface CheckFolderOptions {
   readonly policy: PermissionPolicy;
   readonly log: Logger;
   readonly what: string;
+  /** False in zero-config mode (see EnforceOptions). */
+  readonly policyInConfig?: boolean | undefined;
 }
 
 /** Checks that group and others cannot write to a folder holding secret files, per policy. */

@@ -17,6 +17,8 @@ export interface ReadSecretFileOptions {
   readonly log: Logger;
   /** Says whose file this is in errors, e.g. `source "creds"`. */
   readonly what: string;
+  /** False in zero-config mode (see EnforceOptions). */
+  readonly policyInConfig?: boolean | undefined;
 }
 
 /** A secret file's content and the stats of the file actually read. */
@@ -43,6 +45,7 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
     await enforcePolicy(inspectSecretFile(path, stats), {
       policy: options.policy,
       log: options.log,
+      policyInConfig: options.policyInConfig,
       applyMode: (mode) => handle.chmod(mode),
     });
     if (stats.size > MAX_SECRET_FILE_BYTES) {
