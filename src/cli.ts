@@ -62,7 +62,8 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
       LOG_FORMATS,
       '--log-format',
     ) as LogFormat;
-    log = createLogger({ level, format });
+    const { isJournalStderr } = await import('./journal-stream.js');
+    log = createLogger({ level, format, journal: isJournalStderr(surroundings.env) });
     const run = await COMMAND_LOADERS[parsed.command]();
     return await run({
       values,

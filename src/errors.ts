@@ -4,6 +4,7 @@ export const ExitCode = {
   failure: 1,
   usage: 64,
   dataError: 65,
+  noInput: 66,
   unavailable: 69,
   noPermission: 77,
   config: 78,
@@ -49,6 +50,13 @@ export class SecretDataError extends SecretvisorError {
   }
 }
 
+/** A secret file, folder or remote secret that does not exist: a typo'd path or secretId waits in vain (exit 66, sysexits EX_NOINPUT). */
+export class NotFoundError extends SecretvisorError {
+  constructor(message: string, details?: ErrorDetails) {
+    super(ExitCode.noInput, message, details);
+  }
+}
+
 /** A source that could not be reached; worth retrying (exit 69 once retries are exhausted). */
 export class SourceUnavailableError extends SecretvisorError {
   constructor(message: string, details?: ErrorDetails) {
@@ -56,7 +64,7 @@ export class SourceUnavailableError extends SecretvisorError {
   }
 }
 
-/** A secret file or folder others can read or write, or owned by another user (exit 77). */
+/** A secret file or folder others can read or write, owned by another user, or not readable by secretvisor; or a remote source that refused access (exit 77). */
 export class PermissionError extends SecretvisorError {
   constructor(message: string, details?: ErrorDetails) {
     super(ExitCode.noPermission, message, details);

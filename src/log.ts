@@ -1,5 +1,6 @@
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 import { createRequire } from 'node:module';
+import { withSyslogPriority } from './journal-stream.js';
 
 /** The logger every module receives; children carry a `component`. */
 export type Logger = PinoLogger;
@@ -12,6 +13,8 @@ export interface LoggerOptions {
   readonly format: LogFormat;
   /** Where lines go; stderr by default. */
   readonly destination?: NodeJS.WritableStream;
+  /** stderr is the journal: each JSON line starts with its syslog priority (`<4>` for a warning). */
+  readonly journal?: boolean;
 }
 
 /**
@@ -27,7 +30,7 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino(base, pretty({ sync: true, destination: 2, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' }));
   }
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
-  return pino(base, destination);
+  return pino(base, options.journal === true ? withSyslogPriority(destination) : destination);
 }
 
 /** The format to use when none was asked for: pretty only when a person is watching stderr. */

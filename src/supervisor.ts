@@ -170,6 +170,7 @@ export class Supervisor {
       plan = this.#resolve(reRead.next);
     } catch (error) {
       this.#log.error({ sources: changed, err: describeError(error) }, `new secrets from ${changed.join(', ')} rejected: ${describeError(error)}; the child keeps its last good secrets`);
+      sources.reject(reRead);
       return;
     }
     const diff = diffPlans(this.#plan as Plan, plan);

@@ -31,12 +31,31 @@ function explainOne(issue: Exclude<z.core.$ZodIssue, z.core.$ZodIssueUnrecognize
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(issue.input)}`;
     case 'invalid_union':
       if ('discriminator' in issue && typeof issue.discriminator === 'string') {
-        return `${where}.${issue.discriminator}: unknown or missing ${issue.discriminator}`;
+        return explainDiscriminator(issue as typeof issue & DiscriminatorDetails, where);
       }
       return `${where}: ${issue.message}`;
     default:
       return `${where}: ${issue.message}`;
   }
+}
+
+/** What zod adds to an `invalid_union` issue of a discriminated union (`type:` of a source, `method:` of Vault auth). */
+interface DiscriminatorDetails {
+  readonly discriminator: string;
+  readonly options?: readonly unknown[];
+  readonly input?: unknown;
+}
+
+/** `sources.a.type: unknown type "dontenv"; one of "dotenv", "directory", …` — the path once, the values that exist. */
+function explainDiscriminator(issue: DiscriminatorDetails & { readonly path: readonly PropertyKey[] }, where: string): string {
+  // zod's path already ends at the discriminator; older paths stopped at the union.
+  const at = issue.path.at(-1) === issue.discriminator ? where : `${where}.${issue.discriminator}`;
+  const values = (issue.options ?? []).map((value) => JSON.stringify(value)).join(', ');
+  const choices = values === '' ? '' : `; expected one of ${values}`;
+  const value = issue.input !== null && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>)[issue.discriminator] : undefined;
+  if (value === undefined) return `${at} is required${choices}`;
+  const suggestion = typeof value === 'string' ? nearest(value, (issue.options ?? []).map(String)) : undefined;
+  return `${at}: unknown ${issue.discriminator} ${describe(value)}${choices}${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}`;
 }
 
 function describe(input: unknown): string {

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { SourceUnavailableError } from '../errors.js';
+import { fileAccessError } from '../sources/file-access-error.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
 import { walkTrustedPath, type WalkCache } from './trusted-path.js';
@@ -12,6 +12,8 @@ export interface CheckFolderOptions {
   readonly what: string;
   /** Folders already checked in this read. */
   readonly cache?: WalkCache;
+  /** False in zero-config mode (see EnforceOptions). */
+  readonly policyInConfig?: boolean | undefined;
 }
 
 /** Checks, per policy, that a folder holding secret files and every folder above it are safe from other users (see walkTrustedPath). */
@@ -19,10 +21,7 @@ export async function checkSecretFolder(path: string, options: CheckFolderOption
   try {
     await stat(path);
   } catch (error) {
-    throw new SourceUnavailableError(`${options.what}: cannot stat folder ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
-      hint: 'check that the folder exists and the path in the config is right',
-      cause: error,
-    });
+    throw await fileAccessError(error, { what: options.what, path, kind: 'folder' });
   }
   await enforcePolicy((await walkTrustedPath(path, { includeLast: true, cache: options.cache })).findings, options);
 }

@@ -10,6 +10,8 @@ export interface EnforceOptions {
   readonly log: Logger;
   /** Applies a mode under `fix`; given so an open file is fixed through its descriptor. */
   readonly applyMode?: (mode: number) => Promise<void>;
+  /** False in zero-config mode: there is no config to set `permissions:` in, so the fix is the command alone. */
+  readonly policyInConfig?: boolean | undefined;
 }
 
 /**
@@ -25,8 +27,9 @@ export async function enforcePolicy(findings: readonly PermissionFinding[], opti
   }
   const unfixable = options.policy === 'fix' ? findings.filter((f) => f.safeMode === undefined) : findings;
   if (unfixable.length > 0) {
+    const fix = unfixable.map((f) => f.fix).join(' && ');
     throw new PermissionError(unfixable.map((f) => f.problem).join('; '), {
-      hint: `${unfixable.map((f) => f.fix).join(' && ')} (or set permissions: warn on this source if that is intended)`,
+      hint: options.policyInConfig === false ? fix : `${fix} (or set permissions: warn on this source if that is intended)`,
     });
   }
   for (const finding of findings) {

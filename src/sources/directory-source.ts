@@ -1,12 +1,13 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { DirectorySourceConfig } from '../config/config.js';
-import { PermissionError, SecretDataError, SourceUnavailableError } from '../errors.js';
+import { NotFoundError, PermissionError, SecretDataError, SourceUnavailableError } from '../errors.js';
 import { SecretValue } from '../secret-value.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
 import type { WalkCache } from '../permissions/trusted-path.js';
 import { readSecretFile, type SecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
+import { fileAccessError } from './file-access-error.js';
 import { watchFileSource } from './watch-file-source.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';
 
@@ -35,7 +36,13 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
       }
       const keys = names.filter((_, index) => targets[index] !== undefined);
       const files = await settleInOrder(
-        keys.map((name) => readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}`, cache })),
+        keys.map((name) =>
+          readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}`, cache }).catch((error: unknown) => {
+            // Listed a moment ago: a key gone now is a swap under way (Kubernetes' ..data), worth reading again.
+            if (error instanceof NotFoundError) throw new SourceUnavailableError(`${what}: key ${name} vanished while reading`, { cause: error });
+            throw error;
+          }),
+        ),
       );
       const entries = new Map(keys.map((name, index) => [name, new SecretValue(stripOneNewline((files[index] as SecretFile).value.reveal()))] as const));
       const updatedAt = new Date(Math.max(0, ...files.map((file) => file.stats.mtimeMs)));
@@ -49,10 +56,7 @@ async function resolveRoot(path: string, what: string): Promise<string> {
   try {
     return await realpath(path);
   } catch (error) {
-    throw new SourceUnavailableError(`${what}: folder ${path} is missing (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
-      hint: 'check the path, or that the volume or credentials are mounted',
-      cause: error,
-    });
+    throw await fileAccessError(error, { what, path, kind: 'folder' });
   }
 }
 
@@ -60,7 +64,7 @@ async function listEntries(path: string, what: string): Promise<string[]> {
   try {
     return await readdir(path);
   } catch (error) {
-    throw new SourceUnavailableError(`${what}: cannot list ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw await fileAccessError(error, { what, path, kind: 'folder' });
   }
 }
 

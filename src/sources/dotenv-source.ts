@@ -17,8 +17,9 @@ export function createDotenvSource(context: SourceContext<DotenvSourceConfig>): 
     name: config.name,
     kind: config.type,
     async read(): Promise<Snapshot> {
-      const file = await readSecretFile(config.path, { policy: config.permissions, log, what });
-      await checkSecretFolder(dirname(config.path), { policy: config.permissions, log, what });
+      const policyInConfig = context.zeroConfig !== true;
+      const file = await readSecretFile(config.path, { policy: config.permissions, log, what, policyInConfig });
+      await checkSecretFolder(dirname(config.path), { policy: config.permissions, log, what, policyInConfig });
       const parsed = parseDotenv(file.value.reveal(), `${what} (${config.path})`);
       const entries = new Map([...parsed].map(([key, value]) => [key, new SecretValue(value)] as const));
       return { entries, version: digestEntries(entries), updatedAt: file.stats.mtime };

@@ -15,7 +15,8 @@ export interface ReadAtStartupOptions {
 /**
  * Reads every source once, in parallel. A source that is unreachable is
  * retried with backoff until `timeoutMs` has passed, then start-up fails with
- * exit 69 naming it and its last error; any other error fails at once. A read
+ * exit 69 naming it and its last error; any other error — access denied (77),
+ * a missing file or secret (66), bad data or config — fails at once. A read
  * still waiting for an answer at that point is aborted, so a source that
  * hangs cannot hold start-up past the timeout.
  */

@@ -1,12 +1,13 @@
 import { open } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import { SecretDataError, SourceUnavailableError, PermissionError } from '../errors.js';
+import { SecretDataError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
 import { currentUid, inspectSecretFile, type PermissionFinding } from '../permissions/inspect-mode.js';
 import { walkTrustedPath, type PathWalk, type WalkCache } from '../permissions/trusted-path.js';
 import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { SecretValue } from '../secret-value.js';
+import { fileAccessError } from './file-access-error.js';
 
 /** Largest secret file secretvisor reads (SPEC: over 1 MiB is refused). */
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
@@ -19,6 +20,8 @@ export interface ReadSecretFileOptions {
   readonly what: string;
   /** Folders already checked in this read of the source. */
   readonly cache?: WalkCache;
+  /** False in zero-config mode (see EnforceOptions). */
+  readonly policyInConfig?: boolean | undefined;
 }
 
 /** A secret file's content and the stats of the file actually read. */
@@ -48,6 +51,7 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
     await enforcePolicy(limitFix(inspectSecretFile(path, stats), stats, walk), {
       policy: options.policy,
       log: options.log,
+      policyInConfig: options.policyInConfig,
       applyMode: (mode) => handle.chmod(mode),
     });
     if (stats.size > MAX_SECRET_FILE_BYTES) {
@@ -81,20 +85,10 @@ async function openForReading(path: string, what: string) {
     // holding a thread that even process exit waits for. No effect on regular files.
     return await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new PermissionError(`${what}: cannot read ${path}: permission denied`, {
-        hint: `run secretvisor as the file's owner, or chown it to uid ${process.getuid?.() ?? 0}`,
-        cause: error,
-      });
-    }
-    if (code === 'ELOOP') {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
       throw new SecretDataError(`${what}: ${path} is a symlink loop`, { hint: 'fix the link', cause: error });
     }
-    throw new SourceUnavailableError(`${what}: cannot open ${path} (${code ?? 'error'})`, {
-      hint: 'check that the file exists and the path in the config is right',
-      cause: error,
-    });
+    throw await fileAccessError(error, { what, path, kind: 'file' });
   }
 }
 

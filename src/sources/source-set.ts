@@ -1,5 +1,6 @@
 import { isFileSourceKind, type Config } from '../config/config.js';
-import { describeError, isRetryable } from '../errors.js';
+import { describeError } from '../errors.js';
+import { failureKindOf } from './failure-kind.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
 import { REMOTE_BACKOFF, backoffDelay } from '../watch/backoff.js';
@@ -41,6 +42,10 @@ export class SourceSet {
   readonly #lastGood = new Map<string, { snapshot: Snapshot; at: number }>();
   readonly #retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
   #onDue: ((name: string) => void) | undefined;
+  /** The versions of the last set the caller rejected: the same content again is not re-validated or logged again. */
+  #rejected: string | undefined;
+  /** The last failure of each failing source, so a file read twice in the same broken state is logged once. */
+  readonly #lastFailure = new Map<string, string>();
 
   private constructor(sources: Map<string, SecretSource>, log: Logger, signal: AbortSignal) {
     this.#sources = sources;
@@ -56,7 +61,7 @@ export class SourceSet {
         const config = options.config.sources.get(name);
         if (config === undefined) continue;
         const log = options.log.child({ component: `source:${name}` });
-        set.#sources.set(name, await createSource({ config, log, env: options.env, ...options.identity }));
+        set.#sources.set(name, await createSource({ config, log, env: options.env, ...options.identity, zeroConfig: options.config.file === undefined }));
       }
     } catch (error) {
       await set.close();
@@ -105,11 +110,22 @@ export class SourceSet {
       next.set(name, snapshot);
       changed.push(name);
     }
+    if (changed.length > 0 && versionsOf(next) === this.#rejected) {
+      // A watch event and the settle check after it, or a refresh, see the same rejected content: it was logged once already.
+      this.#log.debug({ sources: changed }, 'the re-read holds the content rejected before; still keeping the last good secrets');
+      return { next, changed: [] };
+    }
     return { next, changed };
+  }
+
+  /** Remembers a re-read whose set the caller refused (invalid data, a missing required key): the same content is not offered again. */
+  reject(reRead: ReRead): void {
+    this.#rejected = versionsOf(reRead.next);
   }
 
   /** Makes the changed snapshots of a re-read the last good ones. */
   commit(reRead: ReRead): void {
+    this.#rejected = undefined;
     for (const name of reRead.changed) this.#lastGood.set(name, { snapshot: reRead.next.get(name) as Snapshot, at: Date.now() });
   }
 
@@ -143,12 +159,26 @@ export class SourceSet {
       const snapshot = await source.read(this.#signal);
       clearTimeout(this.#retries.get(name)?.timer);
       this.#retries.delete(name);
+      this.#lastFailure.delete(name);
       return snapshot;
     } catch (error) {
       const good = this.#lastGood.get(name);
       const ageSeconds = good === undefined ? undefined : Math.round((Date.now() - good.at) / 1000);
-      this.#log.error({ source: name, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
-      if (isRetryable(error)) this.#scheduleRetry(name);
+      const kind = failureKindOf(error);
+      if (kind === 'transient') {
+        this.#log.error({ source: name, failure: kind, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
+        this.#scheduleRetry(name);
+      } else if (isFileSourceKind(source.kind) && this.#lastFailure.get(name) === describeError(error)) {
+        // A watch event and the settle check after it read the same broken file: it was logged once already.
+        this.#log.debug({ source: name, failure: kind }, `source "${name}" still fails the same way; keeping its last good secrets`);
+      } else {
+        // Waiting will not change a refusal or a missing secret: no backoff retries, only the next change or refresh.
+        this.#log.error(
+          { source: name, failure: kind, permanent: true, lastGoodAgeSeconds: ageSeconds, err: describeError(error) },
+          `source "${name}" failed permanently (${kind}): ${describeError(error)}; keeping its last good secrets; read again on its next change or refresh`,
+        );
+      }
+      this.#lastFailure.set(name, describeError(error));
       return undefined;
     }
   }
@@ -160,4 +190,9 @@ export class SourceSet {
     timer.unref();
     this.#retries.set(name, { attempt, timer });
   }
+}
+
+/** One string for the versions of a whole set, to recognise the same content. */
+function versionsOf(snapshots: ReadonlyMap<string, Snapshot>): string {
+  return JSON.stringify([...snapshots].map(([name, snapshot]) => [name, snapshot.version]));
 }

@@ -58,4 +58,6 @@ export interface SourceContext<C extends SourceConfig = SourceConfig> {
   /** The service and pool this process serves, for session names and logs. */
   readonly service: string | undefined;
   readonly pool: string | undefined;
+  /** True in zero-config mode (./.env, no config file): fixes cannot point at config keys. */
+  readonly zeroConfig?: boolean | undefined;
 }

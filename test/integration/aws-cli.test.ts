@@ -219,7 +219,7 @@ scopes:
     expect(frontend.stdout).not.toContain('BANK_API_TOKEN');
   });
 
-  it('exits 69 within startup.timeout with a wrong ExternalId, naming the source, the role and AccessDenied', async () => {
+  it('exits 77 at once with a wrong ExternalId (waiting does not change it), naming the source, the role and AccessDenied', async () => {
     server.secrets.put('noxus/pools/finance', { bank_token: randomSecret('bank-token') });
     const ws = workspace(`sources:
   finance:
@@ -235,7 +235,7 @@ scopes:
 
     const result = await runCli(['run', '-c', ws.config, '--', ...ws.child], { cwd: ws.dir, env: cliEnv() });
 
-    expect(result.code).toBe(69);
+    expect(result.code).toBe(77);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.stderr).toContain('source \\"finance\\"');
     expect(result.stderr).toContain(`assuming role ${FINANCE_ROLE}`);

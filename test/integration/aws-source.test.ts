@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sourceCommon } from '../helpers/source-config.js';
 import type { AwsSourceConfig } from '../../src/config/config.js';
-import { SecretDataError, SecretvisorError, SourceUnavailableError, describeError } from '../../src/errors.js';
+import { PermissionError, SecretDataError, SecretvisorError, SourceUnavailableError, describeError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { createAwsSource } from '../../src/sources/aws/aws-source.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
@@ -247,7 +247,7 @@ describe('assume role', () => {
     const error = await readError(
       open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: randomSecret('wrong-external-id') }, { pool: 'finance' }),
     );
-    expect(error).toBeInstanceOf(SourceUnavailableError);
+    expect(error).toBeInstanceOf(PermissionError);
     expect(error.message).toContain(`assuming role ${FINANCE_ROLE}`);
     expect(error.message).toContain('AccessDenied');
     expect(error.hint).toContain('externalId');
@@ -318,7 +318,6 @@ describe('failures', () => {
     ['throttle', 'ThrottlingException'],
     ['internal', 'InternalServiceError (HTTP 500)'],
     ['unavailable', 'ServiceUnavailable (HTTP 503)'],
-    ['accessDenied', 'AccessDeniedException'],
     ['expiredToken', 'ExpiredTokenException'],
     ['reset', 'ECONNRESET'],
   ])('turns %s into a retryable SourceUnavailableError naming source, secret and %s', async (kind, code) => {
@@ -331,6 +330,15 @@ describe('failures', () => {
     expect(error.message).toContain('"noxus/global"');
     expect(error.message).toContain(code);
     expect(error.hint).toBeDefined();
+  });
+
+  it('turns AccessDeniedException into a PermissionError (77, not retried) naming source and secret', async () => {
+    server.secrets.put('noxus/global', { A: randomSecret('a') });
+    server.faults.inject({ kind: 'accessDenied' });
+    const error = await readError(open());
+    expect(error.exitCode).toBe(77);
+    expect(error.message).toContain('"platform"');
+    expect(error.message).toContain('AccessDeniedException');
   });
 
   it('keeps the SDK retries bounded at 3 attempts per call', async () => {

@@ -63,9 +63,14 @@ describe('check', () => {
   });
 
   it('exits with the start-up error code when something is wrong', async () => {
-    const dir = makeProject({ 'secretvisor.yaml': CONFIG, 'platform.env': { content: `DB_PASSWORD=${password}\n`, mode: 0o644 } });
+    // Every source present, one unsafe: a missing one would exit 66 at once too.
+    const dir = makeProject({
+      'secretvisor.yaml': CONFIG,
+      'platform.env': { content: `DB_PASSWORD=${password}\n`, mode: 0o644 },
+      'finance.env': `BANKING_TOKEN=${randomSecret('banking')}\n`,
+    });
     const result = await runCli(['check'], { cwd: dir });
-    expect(result.code).toBe(77);
+    expect(result.code, result.stderr).toBe(77);
   });
 });
 

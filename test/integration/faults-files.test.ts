@@ -61,32 +61,19 @@ describe('a broken secret file at start-up is refused at once with a clear error
     }
   });
 
-  it('waits up to startup.timeout for a file that is not there yet, then exits 69 naming it', async () => {
-    const dir = makeProject({ 'secretvisor.yaml': DOTENV });
+  it.each<[string, string, string]>([
+    ['a dotenv path with a typo', DOTENV, 'file {dir}/app.env does not exist (ENOENT)'],
+    ['a dotenv file in a folder that does not exist', DOTENV.replace('path: app.env', 'path: gone/app.env'), 'file {dir}/gone/app.env does not exist (ENOENT)'],
+    ['a directory source whose folder does not exist', DIRECTORY, 'folder {dir}/creds does not exist (ENOENT)'],
+  ])('%s: exit 66 at once, naming the path (not retried for startup.timeout)', async (_name, config, message) => {
+    // A startup.timeout far longer than the test's bound: the exit must not come from it.
+    const dir = makeProject({ 'secretvisor.yaml': config.replace('timeout: 1s', 'timeout: 60s') });
     const started = Date.now();
     const result = await runCli(['run', '--', '/bin/true'], { cwd: dir });
-    expect(result.code).toBe(69);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
-    expect(logText(result.stderr)).toContain(`cannot open ${join(dir, 'app.env')} (ENOENT)`);
-    expect(logText(result.stderr)).toContain('within startup.timeout (1s)');
-  });
-
-  it('starts as soon as a late file appears within startup.timeout (a volume mounted late)', async () => {
-    const dir = makeProject({ 'secretvisor.yaml': DOTENV.replace('timeout: 1s', 'timeout: 20s') });
-    const token = randomSecret('late');
-    const records = join(dir, 'records.jsonl');
-    const cli = new RunningCli(
-      spawn(process.execPath, [CLI, 'run', '--', process.execPath, FIXTURES.recordEnv], {
-        cwd: dir,
-        env: baseEnv({ RECORD_FILE: records, RECORD_KEYS: 'TOKEN' }),
-      }),
-    );
-    await cli.waitForStderr('not reachable yet');
-    writeSecretFile(join(dir, 'app.env'), `TOKEN=${token}\n`);
-    const lines = await waitForRecords(records, (l) => l.length > 0, 'the child to start');
-    expect(lines[0]?.values.TOKEN).toBe(token);
-    cli.kill('SIGTERM');
-    expect((await cli.exited()).code).toBe(0);
+    expect(result.code, result.stderr).toBe(66);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(logText(result.stderr)).toContain(message.replace('{dir}', dir));
+    expect(result.stderr).not.toContain('not reachable yet');
   });
 });
 
@@ -170,8 +157,8 @@ describe('a secret file that breaks while the child runs: the child keeps its la
 
 describe.skipIf(process.getuid?.() !== 0 || SETPRIV === undefined)('a secret file made unreadable, for secretvisor running as another user (root reads anything)', () => {
   /** Starts secretvisor as nobody in a project nobody owns. */
-  function runAsNobody(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-    chownTree(dir, NOBODY);
+  function runAsNobody(dir: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, options = { chown: true }): RunningCli {
+    if (options.chown) chownTree(dir, NOBODY);
     const child = spawn(SETPRIV as string, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, ...args], {
       cwd: dir,
       env: baseEnv({ HOME: dir, ...env }),
@@ -183,8 +170,27 @@ describe.skipIf(process.getuid?.() !== 0 || SETPRIV === undefined)('a secret fil
     const dir = makeProject({ 'secretvisor.yaml': DOTENV, 'app.env': { content: `TOKEN=${randomSecret('token')}\n`, mode: 0o000 } });
     const result = await runAsNobody(dir, ['run', '--', '/bin/true']).exited();
     expect(result.code, result.stderr).toBe(77);
-    expect(logText(result.stderr)).toContain(`cannot read ${join(dir, 'app.env')}: permission denied`);
+    expect(logText(result.stderr)).toContain(`cannot read ${join(dir, 'app.env')}: permission denied: file ${join(dir, 'app.env')} (owner uid ${NOBODY}, group gid ${NOBODY}, mode 0000)`);
     expect(logText(result.stderr)).toContain(`uid ${NOBODY}`);
+  });
+
+  it.each<[string, string]>([
+    ['a directory source', DIRECTORY.replace('timeout: 1s', 'timeout: 60s')],
+    ['a dotenv source', DOTENV.replace('path: app.env', 'path: creds/app.env').replace('timeout: 1s', 'timeout: 60s')],
+  ])('%s in a root-owned 0700 folder (a mount for another --user): exit 77 at once with its owner, mode and fix', async (_name, config) => {
+    const dir = makeProject({ 'secretvisor.yaml': config, 'creds/token': randomSecret('token'), 'creds/app.env': `TOKEN=${randomSecret('token')}\n` });
+    chownTree(dir, NOBODY);
+    chownTree(join(dir, 'creds'), 0);
+    chmodSync(join(dir, 'creds'), 0o700);
+    const started = Date.now();
+    const result = await runAsNobody(dir, ['run', '--', '/bin/true'], {}, { chown: false }).exited();
+    expect(result.code, result.stderr).toBe(77);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const text = logText(result.stderr);
+    expect(text).toContain(`folder ${join(dir, 'creds')} (owner uid 0, group gid 0, mode 0700) does not let uid ${NOBODY} (gid ${NOBODY}), that secretvisor runs as,`);
+    expect(text).toContain(`chown ${NOBODY} '${join(dir, 'creds')}'`);
+    expect(text).not.toContain('missing');
+    expect(result.stderr).not.toContain('not reachable yet');
   });
 
   it('while running: the child keeps its last good secrets until the file is readable again', async () => {

@@ -272,10 +272,10 @@ describe('vault source: failures', () => {
     expect((await read(source)).entries.size).toBe(1);
   });
 
-  it('a missing path is SourceUnavailableError with a hint about the path and policy', async () => {
+  it('a missing path is NotFoundError (66, not retried) with a hint about the path and policy', async () => {
     const token = vault.tokens.create();
     const error = await failure(read(open({ path: 'secret/data/nothing' }, { VAULT_TOKEN: token })));
-    expect(error.exitCode).toBe(69);
+    expect(error.exitCode).toBe(66);
     expect(error.message).toContain('404');
     expect(error.hint).toContain('/data/');
   });
@@ -285,6 +285,7 @@ describe('vault source: failures', () => {
     vault.faults.status = 403;
     vault.faults.paths = ['secret/'];
     const error = await failure(read(source));
+    expect(error.exitCode).toBe(77);
     expect(error.message).toContain('403 permission denied');
     expect(error.hint).toContain('policy');
     expect(vault.requestLog.count({ path: 'auth/token/lookup-self' })).toBe(2);

@@ -1,4 +1,5 @@
 import { ConfigError, PermissionError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
+import { awsFailureKind, sourceFailure } from '../failure-kind.js';
 import { AssumeRoleError } from './aws-client.js';
 
 /** The call that failed, for the message. */
@@ -46,9 +47,12 @@ const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EH
 
 /**
  * Turns whatever an AWS call threw into a SecretvisorError naming the source,
- * the secret and the AWS error code, with a hint. Every AWS or network
- * failure is a SourceUnavailableError (retried by the supervisor); a missing
- * region is a ConfigError. The SDK error is not kept as `cause`, so no
+ * the secret and the AWS error code, with a hint. Access refused (a policy,
+ * a role's trust policy or ExternalId, unrecognised credentials) is a
+ * PermissionError (77) and an unknown secret a NotFoundError (66), both
+ * reported at once; every other AWS or network failure is a
+ * SourceUnavailableError (retried by the supervisor); a missing region is a
+ * ConfigError. The SDK error is not kept as `cause`, so no
  * response body can reach a log through it.
  */
 export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorError {
@@ -66,7 +70,7 @@ export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorErr
   const operation = roleArn === undefined ? site.operation : `assuming role ${roleArn}`;
   const status = failure.status === undefined ? '' : ` (HTTP ${failure.status})`;
   const detail = failure.detail === undefined ? '' : `: ${failure.detail}`;
-  return new SourceUnavailableError(`${where}: ${operation} for ${subject} failed: ${failure.code}${status}${detail}`, {
+  return sourceFailure(awsFailureKind(failure.code), `${where}: ${operation} for ${subject} failed: ${failure.code}${status}${detail}`, {
     hint: hintFor(failure, roleArn !== undefined, ssm),
   });
 }

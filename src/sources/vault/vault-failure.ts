@@ -1,4 +1,5 @@
-import { SourceUnavailableError } from '../../errors.js';
+import { SecretvisorError } from '../../errors.js';
+import { sourceFailure, vaultFailureKind } from '../failure-kind.js';
 import { VaultRequestError } from './vault-http.js';
 
 /** What was being done when Vault failed, for the message. */
@@ -23,18 +24,19 @@ export function getFailureReason(error: unknown): string {
 }
 
 /**
- * Maps a failed Vault call to SourceUnavailableError (retryable; exit 69 at
- * start-up once retries run out). The message names the source, the action
- * with its Vault path, the address and the status or network error; the
- * hint says what usually fixes that kind of failure.
+ * Maps a failed Vault call to the error of its failure kind: a 403 to
+ * PermissionError (77), a 404 to NotFoundError (66), both reported at once;
+ * anything else to SourceUnavailableError (retried; exit 69 at start-up
+ * once retries run out). The message names the source, the action with its
+ * Vault path, the address and the status or network error; the hint says
+ * what usually fixes that kind of failure.
  */
-export function toUnavailableError(error: unknown, context: FailureContext): SourceUnavailableError {
-  if (error instanceof SourceUnavailableError) return error;
+export function toVaultSourceError(error: unknown, context: FailureContext): SecretvisorError {
+  if (error instanceof SecretvisorError) return error;
   const failure = error instanceof VaultRequestError ? error : new VaultRequestError(undefined, String(error));
-  return new SourceUnavailableError(
-    `${context.what}: ${context.action} at ${context.address} failed: ${describeFailure(failure)}`,
-    { hint: getFailureHint(failure) },
-  );
+  return sourceFailure(vaultFailureKind(failure.status, 'read'), `${context.what}: ${context.action} at ${context.address} failed: ${describeFailure(failure)}`, {
+    hint: getFailureHint(failure),
+  });
 }
 
 /** The usual fix for a failure of this kind. */

@@ -3,7 +3,8 @@ import { SecretValue } from '../../secret-value.js';
 import type { RawVaultAuth } from '../../config/schema.js';
 import type { VaultHttp } from './vault-http.js';
 import { VaultRequestError } from './vault-http.js';
-import { describeFailure, toUnavailableError } from './vault-failure.js';
+import { describeFailure, toVaultSourceError } from './vault-failure.js';
+import { sourceFailure, vaultFailureKind } from '../failure-kind.js';
 import { getNumber, getObject } from './json-fields.js';
 import { readAppRoleCredentials, readKubernetesJwt, readTokenCredential, type CredentialInput } from './vault-credentials.js';
 
@@ -55,12 +56,12 @@ async function callLogin(options: LoginOptions, call: Parameters<VaultHttp['call
   try {
     return await options.http.call(call);
   } catch (error) {
-    if (error instanceof VaultRequestError && (error.status === 400 || error.status === 403)) {
-      throw new SourceUnavailableError(`${options.credentials.what}: Vault refused the ${action}: ${describeFailure(error)}`, {
+    if (error instanceof VaultRequestError && vaultFailureKind(error.status, 'login') === 'denied') {
+      throw sourceFailure('denied', `${options.credentials.what}: Vault refused the ${action}: ${describeFailure(error)}`, {
         hint: getRefusalHint(options.auth),
       });
     }
-    throw toUnavailableError(error, { what: options.credentials.what, action, address: options.address });
+    throw toVaultSourceError(error, { what: options.credentials.what, action, address: options.address });
   }
 }
 

@@ -6,7 +6,7 @@ import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { createVaultClient, getSkipVerify, type VaultClientOptions } from './vault-client.js';
 import { systemClock, type VaultClock } from './vault-clock.js';
 import type { VaultCall, VaultHttp } from './vault-http.js';
-import { isDenied, toUnavailableError } from './vault-failure.js';
+import { isDenied, toVaultSourceError } from './vault-failure.js';
 import { loginVault } from './vault-login.js';
 import { TokenSession } from './token-session.js';
 import { getSessionKey, sharedSessions, type SessionRegistry } from './session-registry.js';
@@ -118,7 +118,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
     } catch (error) {
       refresh.setPolling(true);
       if (error instanceof SecretvisorError) throw error;
-      throw toUnavailableError(error, { what, action: `read ${config.path}`, address: config.address });
+      throw toVaultSourceError(error, { what, action: `read ${config.path}`, address: config.address });
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SecretDataError, SourceUnavailableError } from '../../../../src/errors.js';
+import { ConfigError, SecretDataError } from '../../../../src/errors.js';
 import { AssumeRoleError } from '../../../../src/sources/aws/aws-client.js';
 import { toSourceError } from '../../../../src/sources/aws/aws-errors.js';
 import { expectNoLeak, randomSecret } from '../../../helpers/secrets.js';
@@ -16,17 +16,18 @@ function systemError(code: string, message: string): Error {
 
 describe('toSourceError', () => {
   it.each([
-    [serviceError('ThrottlingException', 400, 'Rate exceeded'), 'ThrottlingException (HTTP 400): Rate exceeded', 'refresh'],
-    [serviceError('InternalServiceError', 500, 'oops'), 'InternalServiceError (HTTP 500)', 'retries'],
-    [serviceError('ResourceNotFoundException', 400, 'not found'), 'ResourceNotFoundException', 'secretId'],
-    [serviceError('AccessDeniedException', 400, 'denied'), 'AccessDeniedException', 'secretsmanager:GetSecretValue'],
-    [serviceError('ExpiredTokenException', 400, 'expired'), 'ExpiredTokenException', 'expired'],
-    [serviceError('UnrecognizedClientException', 400, 'invalid'), 'UnrecognizedClientException', 'AWS_ACCESS_KEY_ID'],
-    [systemError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'), 'ECONNREFUSED: connect ECONNREFUSED', 'reach the endpoint'],
-    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'CredentialsProviderError', 'default chain'],
-  ])('names the AWS code of %s with a hint', (error, text, hint) => {
+    [serviceError('ThrottlingException', 400, 'Rate exceeded'), 'ThrottlingException (HTTP 400): Rate exceeded', 'refresh', 69],
+    [serviceError('InternalServiceError', 500, 'oops'), 'InternalServiceError (HTTP 500)', 'retries', 69],
+    [serviceError('ResourceNotFoundException', 400, 'not found'), 'ResourceNotFoundException', 'secretId', 66],
+    [serviceError('AccessDeniedException', 400, 'denied'), 'AccessDeniedException', 'secretsmanager:GetSecretValue', 77],
+    [serviceError('ExpiredTokenException', 400, 'expired'), 'ExpiredTokenException', 'expired', 69],
+    [serviceError('UnrecognizedClientException', 400, 'invalid'), 'UnrecognizedClientException', 'AWS_ACCESS_KEY_ID', 77],
+    [systemError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'), 'ECONNREFUSED: connect ECONNREFUSED', 'reach the endpoint', 69],
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'CredentialsProviderError', 'default chain', 69],
+  ])('names the AWS code of %s with a hint and its exit code', (error, text, hint, code) => {
     const converted = toSourceError(error, site);
-    expect(converted).toBeInstanceOf(SourceUnavailableError);
+    // Denied (77) and not found (66) are reported at once; the rest is an outage, retried (69).
+    expect(converted.exitCode).toBe(code);
     expect(converted.message).toBe(
       `aws-secrets-manager source "finance": DescribeSecret for secret "noxus/pools/finance" failed: ${converted.message.split('failed: ')[1]}`,
     );

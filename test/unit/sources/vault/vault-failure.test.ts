@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getRequestError, raceAbort, VaultRequestError } from '../../../../src/sources/vault/vault-http.js';
-import { getFailureHint, isDenied, toUnavailableError } from '../../../../src/sources/vault/vault-failure.js';
+import { getFailureHint, isDenied, toVaultSourceError } from '../../../../src/sources/vault/vault-failure.js';
 import { SourceUnavailableError } from '../../../../src/errors.js';
 import { SecretValue } from '../../../../src/secret-value.js';
 
@@ -47,14 +47,23 @@ describe('raceAbort', () => {
   });
 });
 
-describe('toUnavailableError', () => {
+describe('toVaultSourceError', () => {
   const context = { what: 'vault source "core"', action: 'read secret/data/app', address: 'https://vault:8200' };
 
   it('names the source, the action with its path, the address and the status', () => {
-    const error = toUnavailableError(new VaultRequestError(503, 'Vault is sealed'), context);
+    const error = toVaultSourceError(new VaultRequestError(503, 'Vault is sealed'), context);
     expect(error).toBeInstanceOf(SourceUnavailableError);
     expect(error.exitCode).toBe(69);
     expect(error.message).toBe('vault source "core": read secret/data/app at https://vault:8200 failed: 503 Vault is sealed');
+  });
+
+  it.each<[number, number]>([
+    [403, 77],
+    [404, 66],
+    [429, 69],
+    [500, 69],
+  ])('maps status %i to exit %i: denied and not-found are permanent, the rest is retried', (status, code) => {
+    expect(toVaultSourceError(new VaultRequestError(status, 'x'), context).exitCode).toBe(code);
   });
 
   it.each([
@@ -70,7 +79,7 @@ describe('toUnavailableError', () => {
 
   it('passes a SourceUnavailableError through', () => {
     const original = new SourceUnavailableError('login refused');
-    expect(toUnavailableError(original, context)).toBe(original);
+    expect(toVaultSourceError(original, context)).toBe(original);
   });
 
   it('tells a 403 apart', () => {
