@@ -49,7 +49,7 @@ describe('the start-up log', () => {
     const out = join(dir, 'env.json');
     const result = await runCli(['run', '--once', '--', process.execPath, FIXTURES.printEnv, out], { cwd: dir, env: baseEnv({ SECRETVISOR_LOG_FORMAT: 'json', EXTRA: 'x' }) });
     expect(result.code, result.stderr).toBe(0);
-    const started = result.stderr.split('\n').find((line) => line.includes('"reason":"start-up"')) as string;
+    const started = result.stderr.split('\n').find((line) => line.includes('"reason":"initial"')) as string;
     const sent = Object.keys(JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>);
     expect((JSON.parse(started) as { envVars: number }).envVars).toBe(sent.length);
   });
@@ -99,7 +99,7 @@ describe('journald: with stderr the journal (JOURNAL_STREAM names it)', () => {
 
 describe('config mistakes an operator makes', () => {
   it.each([
-    ['type: dontenv', '  a: { type: dontenv, path: x.env }', 'sources.a.type: unknown type "dontenv"; expected one of "dotenv", "directory", "vault", "aws-secrets-manager" (did you mean "dotenv"?)'],
+    ['type: dontenv', '  a: { type: dontenv, path: x.env }', 'sources.a.type: unknown type "dontenv"; expected one of "dotenv", "directory", "vault", "aws-secrets-manager", "aws-ssm" (did you mean "dotenv"?)'],
     [
       'method: aprole',
       '  v: { type: vault, address: "http://127.0.0.1:1", path: secret/data/x, auth: { method: aprole } }',
