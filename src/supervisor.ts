@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   readonly childUser?: FileOwner | undefined;
   /** Service-manager notifications (`READY=1`, `STOPPING=1`). */
   readonly notify?: ((state: string) => void) | undefined;
+  /** Held sockets: secretvisor's descriptors that become the child's fd 3, 4, … */
+  readonly inheritedFds?: readonly number[] | undefined;
 }
 
 // A child that stayed up this long is healthy again: its next crash restarts quickly.
@@ -152,8 +154,8 @@ export class Supervisor {
     if (this.#stopping !== undefined || this.#finished) return false;
     // A start for new secrets replaces a pending crash restart: never two children.
     clearTimeout(this.#crashRestart);
-    const { command, childUser, ownGroup } = this.#options;
-    const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
+    const { command, childUser, ownGroup, inheritedFds } = this.#options;
+    const child = startChild({ ...command, env: plan.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds });
     this.#child = child;
     this.#childStartedAt = Date.now();
     void child.exited.then((exit) => this.#onChildExit(child, exit));

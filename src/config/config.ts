@@ -1,5 +1,6 @@
 import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
 import type { Template } from '../render/template.js';
+import type { ListenConfig } from '../listen/listen-config.js';
 
 /** Settings every source kind shares, with defaults applied. */
 export interface SourceCommon {
@@ -102,4 +103,6 @@ export interface Config {
   readonly startupTimeoutMs: number;
   readonly user: string | number | undefined;
   readonly group: string | number | undefined;
+  /** Sockets held for the whole run and passed to every child. */
+  readonly listen: readonly ListenConfig[];
 }

@@ -6,6 +6,7 @@ import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import type { RawConfig, RawSource } from './schema.js';
+import { finalizeListen } from '../listen/listen-config.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -50,6 +51,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     startupTimeoutMs: parseDuration(raw.startup?.timeout ?? DEFAULTS.startupTimeout),
     user: raw.user,
     group: raw.group,
+    listen: finalizeListen(raw.listen ?? [], baseDir),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { listenEntry } from '../listen/listen-schema.js';
 
 /**
  * The config file's one schema: it validates the YAML, it is the source of
@@ -168,6 +169,7 @@ export const configSchema = z.strictObject({
   startup: z.strictObject({ timeout: duration.optional() }).optional(),
   user: idOrName.optional(),
   group: idOrName.optional(),
+  listen: z.array(listenEntry).optional().describe('Sockets secretvisor holds for its whole life and passes to every child (systemd socket activation).'),
 });
 
 /** The config file as written, after YAML parsing and validation. */
