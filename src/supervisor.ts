@@ -8,6 +8,7 @@ import type { Snapshot } from './sources/source.js';
 import { resolvePlan } from './render/resolve-plan.js';
 import type { Plan } from './render/build-plan.js';
 import { diffPlans, type PlanDiff } from './render/diff-plans.js';
+import { decideChange } from './render/change-action.js';
 import { createRuntimeDir, removeRuntimeDir, runtimeBase } from './render/runtime-dir.js';
 import { sweepRuntimeDirs } from './render/sweep-runtime-dirs.js';
 import { writeFileOutputs, type FileOwner } from './render/write-files.js';
@@ -209,22 +210,23 @@ export class Supervisor {
   }
 
   async #apply(plan: Plan, diff: PlanDiff, sources: readonly string[]): Promise<void> {
-    const { onChange } = this.#options.config;
     const context = { sources, envNames: diff.envNames, files: diff.filePaths };
     if (!diff.envChanged && !diff.filesChanged) {
       this.#log.info(context, `${sources.join(', ')} changed, but nothing this service receives did`);
       return;
     }
-    const action = diff.envChanged ? onChange.env : onChange.files;
+    const decision = decideChange(this.#options.config, sources, diff);
     this.#plan = plan;
-    switch (action) {
+    switch (decision.action) {
       case 'restart':
         await this.#restart(plan, context);
         return;
       case 'signal':
-        this.#log.info({ ...context, signal: onChange.signal }, `secrets changed; sending ${onChange.signal} to the child`);
-        if (diff.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
-        this.#sendReloadSignal(onChange.signal, 'secrets changed');
+        if (diff.envChanged) this.#log.warn(context, 'the environment changed but onChange is signal: the child keeps its old environment until it restarts');
+        for (const signal of decision.signals) {
+          this.#log.info({ ...context, signal }, `secrets changed; sending ${signal} to the child`);
+          this.#sendReloadSignal(signal, 'secrets changed');
+        }
         return;
       case 'none':
         this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);

@@ -16,6 +16,14 @@ export interface SourceCommon {
   readonly allowNames: ReadonlySet<string>;
   /** How often to re-read, in ms. */
   readonly refreshMs: number;
+  /** This source's own onChange; undefined follows the global one. */
+  readonly onChange?: SourceChangeAction | undefined;
+}
+
+/** A per-source onChange, with its signal settled. */
+export interface SourceChangeAction {
+  readonly action: ChangeAction;
+  readonly signal: NodeJS.Signals;
 }
 
 /** A KEY=value file. `path` is absolute. */

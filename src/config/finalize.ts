@@ -26,8 +26,9 @@ export interface FinalizeOptions {
 export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config {
   const baseDir = options.file === undefined ? options.cwd : dirname(options.file);
   const globalPolicy = raw.permissions ?? DEFAULTS.permissions;
+  const globalSignal = raw.onChange?.signal ?? DEFAULTS.onChange.signal;
   const sources = new Map<string, SourceConfig>(
-    Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env })]),
+    Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]),
   );
   const env = new Map(Object.entries(raw.env ?? {}).map(([name, text]) => [name, parseTemplate(text, `env.${name}`)]));
   const files = finalizeFiles(raw.files ?? [], env);
@@ -59,6 +60,8 @@ interface SourceDefaults {
   readonly baseDir: string;
   readonly globalPolicy: SourceCommon['permissions'];
   readonly env: NodeJS.ProcessEnv;
+  /** onChange.signal, for a source whose onChange is plain `signal`. */
+  readonly globalSignal: string;
 }
 
 function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults): SourceConfig {
@@ -74,6 +77,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
     asEnv: raw.asEnv ?? true,
     allowNames: new Set(raw.allowNames ?? []),
     refreshMs: parseDuration(raw.refresh ?? (remote ? DEFAULTS.remoteRefresh : DEFAULTS.fileRefresh)),
+    onChange: finalizeSourceChange(name, raw.onChange, defaults.globalSignal),
   };
   const absolute = (path: string): string => resolve(defaults.baseDir, path);
   switch (raw.type) {
@@ -190,6 +194,15 @@ function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<st
       env: entry.env,
     };
   });
+}
+
+function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: string): SourceCommon['onChange'] {
+  if (raw === undefined) return undefined;
+  const { action, signal } = typeof raw === 'string' ? { action: raw, signal: undefined } : raw;
+  if (signal !== undefined && action !== 'signal') {
+    throw new ConfigError(`sources.${name}.onChange: signal ${signal} is set but the action is ${action}`, { hint: 'use action: signal, or drop signal:' });
+  }
+  return { action, signal: validateSignal(signal ?? globalSignal, `sources.${name}.onChange.signal`) };
 }
 
 function validateSignal(name: string, where: string): NodeJS.Signals {

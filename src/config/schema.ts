@@ -42,7 +42,13 @@ const signalName = z
 
 const changeAction = z.enum(['restart', 'signal', 'none']);
 
+// Per source: `restart`, `none`, `signal` (onChange.signal), or { action: signal, signal: SIGUSR1 }.
+const sourceChange = z
+  .union([changeAction, z.strictObject({ action: changeAction, signal: signalName.optional() })])
+  .describe("What a change of this source does to the child; default the global onChange. Restart wins over signal when several change at once.");
+
 const commonSourceKeys = {
+  onChange: sourceChange.optional(),
   keys: z
     .record(envName, z.string().min(1))
     .optional()
