@@ -53,6 +53,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     user: raw.user,
     group: raw.group,
     listen: finalizeListen(raw.listen ?? [], baseDir),
+    cache: finalizeCache(raw, baseDir),
   };
 }
 
@@ -78,6 +79,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
     allowNames: new Set(raw.allowNames ?? []),
     refreshMs: parseDuration(raw.refresh ?? (remote ? DEFAULTS.remoteRefresh : DEFAULTS.fileRefresh)),
     onChange: finalizeSourceChange(name, raw.onChange, defaults.globalSignal),
+    cacheMaxAgeMs: remote && raw.cache !== undefined ? parseDuration(raw.cache.maxAge) : undefined,
   };
   const absolute = (path: string): string => resolve(defaults.baseDir, path);
   switch (raw.type) {
@@ -194,6 +196,23 @@ function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<st
       env: entry.env,
     };
   });
+}
+
+function finalizeCache(raw: RawConfig, baseDir: string): Config['cache'] {
+  const cached = Object.entries(raw.sources).filter(([, source]) => 'cache' in source && source.cache !== undefined).map(([name]) => name);
+  if (raw.cache === undefined) {
+    if (cached.length > 0) throw new ConfigError(`sources.${cached[0]}.cache is set, but there is no top-level cache: section`, { hint: 'add cache: { dir: …, keyFile: … } (or keyCredential:)' });
+    return undefined;
+  }
+  const { dir, keyFile, keyCredential } = raw.cache;
+  if ((keyFile === undefined) === (keyCredential === undefined)) {
+    throw new ConfigError('cache: needs exactly one of keyFile and keyCredential', { hint: 'keyCredential: names a systemd credential; keyFile: a file of 32+ random bytes, mode 0600' });
+  }
+  const absoluteDir = resolve(baseDir, dir);
+  if (keyFile !== undefined && dirname(resolve(baseDir, keyFile)) === absoluteDir) {
+    throw new ConfigError('cache.keyFile is inside cache.dir: the key must never be stored beside the cache', { hint: 'keep the key elsewhere, or use keyCredential: with LoadCredentialEncrypted=' });
+  }
+  return { dir: absoluteDir, key: keyFile !== undefined ? { kind: 'file', path: resolve(baseDir, keyFile) } : { kind: 'credential', name: keyCredential as string } };
 }
 
 function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: string): SourceCommon['onChange'] {

@@ -101,6 +101,11 @@ const vaultAuth = z.discriminatedUnion('method', [
   }),
 ]);
 
+// Opt-in encrypted last-good cache of a remote source (docs/zero-downtime.md).
+const sourceCache = z
+  .strictObject({ maxAge: duration.describe('Start from a cache at most this old when the source is unreachable at start-up.') })
+  .describe('Keep the last good values encrypted in cache.dir.');
+
 const vaultSource = z.strictObject({
   type: z.literal('vault'),
   address: z.string().url().optional().describe('Default: VAULT_ADDR.'),
@@ -110,6 +115,7 @@ const vaultSource = z.strictObject({
   path: z.string().min(1).describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app).'),
   revokeOnExit: z.boolean().optional().describe('Revoke dynamic leases when secretvisor exits.'),
   timeout: duration.optional().describe('Per-request timeout; default 10s.'),
+  cache: sourceCache.optional(),
   ...commonSourceKeys,
 });
 
@@ -122,6 +128,7 @@ const awsSource = z.strictObject({
   endpoint: z.string().url().optional().describe('A VPC or PrivateLink endpoint.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  cache: sourceCache.optional(),
   ...commonSourceKeys,
 });
 
@@ -175,6 +182,14 @@ export const configSchema = z.strictObject({
   startup: z.strictObject({ timeout: duration.optional() }).optional(),
   user: idOrName.optional(),
   group: idOrName.optional(),
+  cache: z
+    .strictObject({
+      dir: filePath.describe('Folder of the encrypted cache files (for systemd, StateDirectory=).'),
+      keyFile: filePath.optional().describe('A file of at least 32 random bytes, 0600 or 0400, not in dir.'),
+      keyCredential: z.string().min(1).optional().describe('Name of a systemd credential ($CREDENTIALS_DIRECTORY/<name>, LoadCredentialEncrypted=).'),
+    })
+    .optional()
+    .describe('Where sources with cache: keep their last good values, and the key that encrypts them.'),
   listen: z.array(listenEntry).optional().describe('Sockets secretvisor holds for its whole life and passes to every child (systemd socket activation).'),
 });
 

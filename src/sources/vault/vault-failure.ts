@@ -33,7 +33,8 @@ export function toUnavailableError(error: unknown, context: FailureContext): Sou
   const failure = error instanceof VaultRequestError ? error : new VaultRequestError(undefined, String(error));
   return new SourceUnavailableError(
     `${context.what}: ${context.action} at ${context.address} failed: ${describeFailure(failure)}`,
-    { hint: getFailureHint(failure) },
+    // The cause keeps the status, so the last-good cache can tell denied (401/403/404) from unreachable.
+    { hint: getFailureHint(failure), cause: failure },
   );
 }
 
