@@ -73,7 +73,7 @@ export class CachedSource implements SecretSource {
         `source "${name}" is unreachable (${describeError(error)}); starting from its cache, saved ${ageSeconds}s ago; retrying in the background`,
       );
       this.#servedFromCache = true;
-      return cached.snapshot;
+      return { ...cached.snapshot, cachedAt: new Date(cached.savedAt) };
     }
   }
 

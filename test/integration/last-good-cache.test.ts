@@ -94,6 +94,16 @@ describe('last-good cache', () => {
     await waitForRecords(p.records, (lines) => lines.some((line) => line.event === 'start' && line.values.VALUE === next), 'a child with the fresh value');
   });
 
+  it('check says which values come from the cache, and how old they are', async () => {
+    const p = project();
+    await primeCache(p);
+    vault.faults.resetConnections = true;
+    const result = await runCli(['check', '-c', p.config], { cwd: p.dir, env: p.env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^source core: unreachable; its 1 values come from its cache, saved \d+s ago/m);
+    expect(result.stdout).toMatch(/^VALUE\s+core/m);
+  });
+
   it('does not use a cache entry older than maxAge', async () => {
     const p = project();
     await primeCache(p);
