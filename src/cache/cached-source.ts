@@ -5,6 +5,7 @@ import type { CacheStore } from './cache-store.js';
 
 const DENIED_STATUS = new Set([401, 403, 404]);
 const DENIED_CODES = new Set(['AccessDeniedException', 'AccessDenied', 'ResourceNotFoundException']);
+const AWS_DENIED_IN_MESSAGE = /^aws-secrets-manager source "[^"]*": .* failed: (AccessDeniedException|AccessDenied|ResourceNotFoundException)\b/;
 // The first background retry after starting from the cache; the source set's own backoff follows.
 const FIRST_RETRY_MS = 1_000;
 
@@ -15,7 +16,8 @@ export function isDenial(error: unknown): boolean {
     if (typeof status === 'number' && DENIED_STATUS.has(status)) return true;
     if (DENIED_CODES.has(String(code)) || DENIED_CODES.has(String(name))) return true;
   }
-  return false;
+  // AWS errors carry no cause (the SDK error stays out of them), but their message names the code: "failed: AccessDeniedException (HTTP 400)".
+  return error instanceof Error && AWS_DENIED_IN_MESSAGE.test(error.message);
 }
 
 /**

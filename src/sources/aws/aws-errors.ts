@@ -63,8 +63,6 @@ export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorErr
   const detail = failure.detail === undefined ? '' : `: ${failure.detail}`;
   return new SourceUnavailableError(`${where}: ${operation} for secret "${site.secretId}" failed: ${failure.code}${status}${detail}`, {
     hint: hintFor(failure, roleArn !== undefined),
-    // The cause keeps the error code, so the last-good cache can tell denied from unreachable.
-    cause: failure,
   });
 }
 
