@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureAwsRequests } from './aws-requests.js';
+import { measureHeldSockets } from './held-sockets.js';
 import type { BenchRow } from './bench-row.js';
 import { HAVE_GNU_TIME } from './measure-process.js';
 import { formatTable, updateReadmeSection, type BenchSection } from './report.js';
@@ -51,6 +52,7 @@ const SECTIONS: readonly SectionSpec[] = [
     title: 'Scale: 10,000 secrets in 1,000 files',
     run: (effort, log) => measureScale({ startRounds: effort.scaleStartRounds, rotations: effort.scaleRotations, log }),
   },
+  { id: 'held-sockets', title: 'Rotation under load: held sockets', run: (effort, log) => measureHeldSockets({ rotations: effort.rotations, log }) },
   { id: 'vault', title: 'Vault requests', run: () => measureVaultRequests() },
   { id: 'aws', title: 'AWS Secrets Manager requests', run: () => measureAwsRequests() },
   {

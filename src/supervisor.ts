@@ -7,6 +7,7 @@ import type { Snapshot } from './sources/source.js';
 import { resolvePlan } from './render/resolve-plan.js';
 import type { Plan } from './render/build-plan.js';
 import { diffPlans } from './render/diff-plans.js';
+import { decideChange } from './render/change-action.js';
 import { createRuntimeDir, removeRuntimeDir, runtimeBase } from './render/runtime-dir.js';
 import { sweepRuntimeDirs } from './render/sweep-runtime-dirs.js';
 import { writeFileOutputs, type FileOwner } from './render/write-files.js';
@@ -34,6 +35,8 @@ export interface SupervisorOptions {
   readonly notify?: ((state: string) => void) | undefined;
   /** What the child did (started, ready, exited), for health and metrics. */
   readonly onChildEvent?: ((event: ChildEvent) => void) | undefined;
+  /** Held sockets: secretvisor's descriptors that become the child's fd 3, 4, … */
+  readonly inheritedFds?: readonly number[] | undefined;
 }
 
 /**
@@ -67,6 +70,7 @@ export class Supervisor {
       command: options.command,
       ownGroup: options.ownGroup,
       childUser: options.childUser,
+      inheritedFds: options.inheritedFds,
       policy: { onExit: options.once ? 'exit' : onExit, stopSignal: onChange.stopSignal, stopTimeoutMs: onChange.stopTimeoutMs, splayMs: onChange.splayMs },
       log: this.#log,
       onFinalExit: (exit) => void this.#cleanUp().then(() => this.#finish(exitCodeOf(exit))),
@@ -190,9 +194,9 @@ export class Supervisor {
       return;
     }
     this.#plan = plan;
-    const { onChange } = this.#options.config;
-    const action = diff.envChanged ? onChange.env : onChange.files;
-    await this.#child.apply(childInput(plan), { action, signal: onChange.signal, envChanged: diff.envChanged, context });
+    const decision = decideChange(this.#options.config, changed, diff);
+    const signals = decision.action === 'signal' ? decision.signals : [];
+    await this.#child.apply(childInput(plan), { action: decision.action, signals, envChanged: diff.envChanged, context });
   }
 
   async #shutDown(signal: NodeJS.Signals): Promise<void> {

@@ -55,7 +55,7 @@ for role in frontend backend worker; do
 done
 
 install -d -m 0755 "$dest/etc/systemd/system"
-install -m 0644 "$repo"/systemd/secretvisor-*.service "$dest/etc/systemd/system/"
+install -m 0644 "$repo"/systemd/secretvisor-*.service "$repo"/systemd/secretvisor-*.socket "$dest/etc/systemd/system/"
 
 if [[ -n "$dest" ]]; then
   echo "laid out under $dest (no account created, nothing started)"

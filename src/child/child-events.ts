@@ -44,8 +44,8 @@ export interface ChildInput {
 /** A change of what the child receives, and how it takes it (onChange.env or onChange.files). */
 export interface ChildChange {
   readonly action: 'restart' | 'signal' | 'none';
-  /** The reload signal of `signal` (onChange.signal). */
-  readonly signal: NodeJS.Signals;
+  /** The reload signals to send when `action` is signal, each once (a source's own onChange, else onChange.signal). */
+  readonly signals: readonly NodeJS.Signals[];
   /** Whether the environment changed (a signalled child keeps its old one). */
   readonly envChanged: boolean;
   /** What changed (sources, names, files), for the log lines. */

@@ -17,6 +17,8 @@ export interface ChildSpec {
   readonly ownGroup: boolean;
   readonly uid?: number | undefined;
   readonly gid?: number | undefined;
+  /** Descriptors of secretvisor to give the child as its fd 3, 4, … (held sockets). */
+  readonly inheritedFds?: readonly number[] | undefined;
 }
 
 /** How a stop should go. */
@@ -48,13 +50,20 @@ export interface RunningChild {
 // After SIGKILL the kernel needs a moment to tear the group down.
 const AFTER_KILL_WAIT_MS = 5_000;
 
+// execa's types list only fds 3–9 as numbers, but it hands any open descriptor to Node's spawn as it is.
+type ExtraFd = 3;
+
+function stdioOf(fds: readonly number[] | undefined): 'inherit' | ['inherit', 'inherit', 'inherit', ...ExtraFd[]] {
+  return fds === undefined || fds.length === 0 ? 'inherit' : ['inherit', 'inherit', 'inherit', ...(fds as readonly ExtraFd[])];
+}
+
 /** Starts the child with exactly `spec.env` (nothing merged in), its output inherited. */
 export function startChild(spec: ChildSpec): RunningChild {
   const env = Object.fromEntries([...spec.env].map(([name, value]) => [name, value.reveal()]));
   const subprocess = execa(spec.file, [...spec.args], {
     env,
     extendEnv: false,
-    stdio: 'inherit',
+    stdio: stdioOf(spec.inheritedFds),
     detached: spec.ownGroup,
     reject: false,
     cleanup: false,

@@ -15,6 +15,8 @@ export interface SupervisedChildOptions {
   readonly ownGroup: boolean;
   /** The user the child runs as, when secretvisor is root. */
   readonly childUser?: { readonly uid: number; readonly gid: number } | undefined;
+  /** Held sockets: secretvisor's descriptors that become each child's fd 3, 4, … (see src/listen/). */
+  readonly inheritedFds?: readonly number[] | undefined;
   readonly policy: ChildPolicy;
   readonly log: Logger;
   /** Called once when the child ended and is not restarted: secretvisor ends with its exit. */
@@ -101,9 +103,11 @@ export class SupervisedChild {
       case 'restart':
         return this.#restart(context);
       case 'signal':
-        this.#log.info({ ...context, signal: change.signal }, `secrets changed; sending ${change.signal} to the child`);
-        if (change.envChanged) this.#log.warn(context, 'the environment changed but onChange.env is signal: the child keeps its old environment until it restarts');
-        this.signal(change.signal, 'secrets changed');
+        if (change.envChanged) this.#log.warn(context, 'the environment changed but onChange is signal: the child keeps its old environment until it restarts');
+        for (const signal of change.signals) {
+          this.#log.info({ ...context, signal }, `secrets changed; sending ${signal} to the child`);
+          this.signal(signal, 'secrets changed');
+        }
         return;
       case 'none':
         this.#log.info(context, `secrets changed; onChange is none, so the child is left alone`);
@@ -222,9 +226,9 @@ export class SupervisedChild {
     // A start for new secrets replaces a pending crash restart: never two children.
     this.#clock.clearTimeout(this.#crashRestart);
     this.#crashRestart = undefined;
-    const { command, childUser, ownGroup } = this.#options;
+    const { command, childUser, ownGroup, inheritedFds } = this.#options;
     const input = this.#input;
-    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid });
+    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds });
     this.#current = child;
     this.#startedAt = this.#clock.now();
     void child.exited.then((exit) => this.#onExit(child, exit));

@@ -6,6 +6,7 @@ import { getChildUser } from '../child/resolve-user.js';
 import { Supervisor } from '../supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
 import { stringOption, type CommandContext } from '../cli/context.js';
+import { holdSockets } from '../listen/hold-sockets.js';
 
 /** Signals `run` takes over: the first two stop the child, the rest are forwarded to it. */
 export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
@@ -39,10 +40,14 @@ export async function runCommand(context: CommandContext): Promise<number> {
     override: (raw) => applyRunFlags(raw, context),
   });
   const [program, ...args] = context.childArgv as [string, ...string[]];
-  const command = wrapForPid1(
-    { file: findCommand(program, context.env.PATH), args },
-    { isPid1: process.pid === 1, path: context.env.PATH, log: context.log },
-  );
+  const childUser = await getChildUser(config);
+  const held = await holdSockets({ config, env: context.env, pid: process.pid, childUser, log: context.log });
+  // The LISTEN_PID shim goes inside tini: the program, not tini, must have the pid it names.
+  const command = wrapForPid1(held.wrap({ file: findCommand(program, context.env.PATH), args }), {
+    isPid1: process.pid === 1,
+    path: context.env.PATH,
+    log: context.log,
+  });
   // With a terminal, the child stays in its foreground group so it can read
   // the keyboard and gets Ctrl-C from it; otherwise it leads its own group.
   const ownGroup = !(process.stdin.isTTY ?? false) || process.pid === 1;
@@ -51,12 +56,13 @@ export async function runCommand(context: CommandContext): Promise<number> {
     config,
     identity: context.identity,
     command,
-    parentEnv: context.env,
+    parentEnv: held.parentEnv,
     log: context.log,
     once: context.values.once === true,
     ownGroup,
-    childUser: await getChildUser(config),
+    childUser,
     notify: notifier?.notify,
+    inheritedFds: held.fds,
   });
   handleSignals(HANDLED_SIGNALS, (signal) => {
     supervisor.handleSignal(signal);
@@ -69,6 +75,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
   } finally {
     // systemd-notify reports secretvisor's PID as the sender, so it must finish while secretvisor lives.
     await notifier?.settled();
+    await held.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
 import type { Template } from '../render/template.js';
+import type { ListenConfig } from '../listen/listen-config.js';
 
 /** Settings every source kind shares, with defaults applied. */
 export interface SourceCommon {
@@ -15,6 +16,22 @@ export interface SourceCommon {
   readonly allowNames: ReadonlySet<string>;
   /** How often to re-read, in ms. */
   readonly refreshMs: number;
+  /** How old a last-good cache entry may be to start from; undefined: no cache for this source. */
+  readonly cacheMaxAgeMs?: number | undefined;
+  /** This source's own onChange; undefined follows the global one. */
+  readonly onChange?: SourceChangeAction | undefined;
+}
+
+/** The top-level `cache:` with paths absolute. */
+export interface CacheConfig {
+  readonly dir: string;
+  readonly key: { readonly kind: 'file'; readonly path: string } | { readonly kind: 'credential'; readonly name: string };
+}
+
+/** A per-source onChange, with its signal settled. */
+export interface SourceChangeAction {
+  readonly action: ChangeAction;
+  readonly signal: NodeJS.Signals;
 }
 
 /** A KEY=value file. `path` is absolute. */
@@ -120,4 +137,8 @@ export interface Config {
   readonly startupTimeoutMs: number;
   readonly user: string | number | undefined;
   readonly group: string | number | undefined;
+  /** The last-good cache's folder and key; undefined when no source is cached. */
+  readonly cache?: CacheConfig | undefined;
+  /** Sockets held for the whole run and passed to every child. */
+  readonly listen: readonly ListenConfig[];
 }

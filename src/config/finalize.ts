@@ -7,6 +7,7 @@ import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import type { RawConfig, RawSource } from './schema.js';
+import { finalizeListen } from '../listen/listen-config.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -26,8 +27,9 @@ export interface FinalizeOptions {
 export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config {
   const baseDir = options.file === undefined ? options.cwd : dirname(options.file);
   const globalPolicy = raw.permissions ?? DEFAULTS.permissions;
+  const globalSignal = raw.onChange?.signal ?? DEFAULTS.onChange.signal;
   const sources = new Map<string, SourceConfig>(
-    Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env })]),
+    Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]),
   );
   const env = new Map(Object.entries(raw.env ?? {}).map(([name, text]) => [name, parseTemplate(text, `env.${name}`)]));
   const files = finalizeFiles(raw.files ?? [], env);
@@ -51,6 +53,8 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     startupTimeoutMs: parseDuration(raw.startup?.timeout ?? DEFAULTS.startupTimeout),
     user: raw.user,
     group: raw.group,
+    listen: finalizeListen(raw.listen ?? [], baseDir),
+    cache: finalizeCache(raw, baseDir),
   };
 }
 
@@ -58,6 +62,8 @@ interface SourceDefaults {
   readonly baseDir: string;
   readonly globalPolicy: SourceCommon['permissions'];
   readonly env: NodeJS.ProcessEnv;
+  /** onChange.signal, for a source whose onChange is plain `signal`. */
+  readonly globalSignal: string;
 }
 
 function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults): SourceConfig {
@@ -74,6 +80,8 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
     asEnv: raw.asEnv ?? true,
     allowNames: new Set(raw.allowNames ?? []),
     refreshMs: parseDuration(raw.refresh ?? (remote ? remoteRefresh : DEFAULTS.fileRefresh)),
+    onChange: finalizeSourceChange(name, raw.onChange, defaults.globalSignal),
+    cacheMaxAgeMs: remote && raw.cache !== undefined ? parseDuration(raw.cache.maxAge) : undefined,
   };
   const absolute = (path: string): string => resolve(defaults.baseDir, path);
   switch (raw.type) {
@@ -243,6 +251,32 @@ function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<st
       env: entry.env,
     };
   });
+}
+
+function finalizeCache(raw: RawConfig, baseDir: string): Config['cache'] {
+  const cached = Object.entries(raw.sources).filter(([, source]) => 'cache' in source && source.cache !== undefined).map(([name]) => name);
+  if (raw.cache === undefined) {
+    if (cached.length > 0) throw new ConfigError(`sources.${cached[0]}.cache is set, but there is no top-level cache: section`, { hint: 'add cache: { dir: …, keyFile: … } (or keyCredential:)' });
+    return undefined;
+  }
+  const { dir, keyFile, keyCredential } = raw.cache;
+  if ((keyFile === undefined) === (keyCredential === undefined)) {
+    throw new ConfigError('cache: needs exactly one of keyFile and keyCredential', { hint: 'keyCredential: names a systemd credential; keyFile: a file of 32+ random bytes, mode 0600' });
+  }
+  const absoluteDir = resolve(baseDir, dir);
+  if (keyFile !== undefined && dirname(resolve(baseDir, keyFile)) === absoluteDir) {
+    throw new ConfigError('cache.keyFile is inside cache.dir: the key must never be stored beside the cache', { hint: 'keep the key elsewhere, or use keyCredential: with LoadCredentialEncrypted=' });
+  }
+  return { dir: absoluteDir, key: keyFile !== undefined ? { kind: 'file', path: resolve(baseDir, keyFile) } : { kind: 'credential', name: keyCredential as string } };
+}
+
+function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: string): SourceCommon['onChange'] {
+  if (raw === undefined) return undefined;
+  const { action, signal } = typeof raw === 'string' ? { action: raw, signal: undefined } : raw;
+  if (signal !== undefined && action !== 'signal') {
+    throw new ConfigError(`sources.${name}.onChange: signal ${signal} is set but the action is ${action}`, { hint: 'use action: signal, or drop signal:' });
+  }
+  return { action, signal: validateSignal(signal ?? globalSignal, `sources.${name}.onChange.signal`) };
 }
 
 function validateSignal(name: string, where: string): NodeJS.Signals {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSize, SIZE_PATTERN } from './size.js';
+import { listenEntry } from '../listen/listen-schema.js';
 
 /**
  * The config file's one schema: it validates the YAML, it is the source of
@@ -53,7 +54,13 @@ const signalName = z
 
 const changeAction = z.enum(['restart', 'signal', 'none']);
 
+// Per source: `restart`, `none`, `signal` (onChange.signal), or { action: signal, signal: SIGUSR1 }.
+const sourceChange = z
+  .union([changeAction, z.strictObject({ action: changeAction, signal: signalName.optional() })])
+  .describe("What a change of this source does to the child; default the global onChange. Restart wins over signal when several change at once.");
+
 const commonSourceKeys = {
+  onChange: sourceChange.optional(),
   keys: z
     .record(envName, z.string().min(1))
     .optional()
@@ -106,6 +113,11 @@ const vaultAuth = z.discriminatedUnion('method', [
   }),
 ]);
 
+// Opt-in encrypted last-good cache of a remote source (docs/zero-downtime.md).
+const sourceCache = z
+  .strictObject({ maxAge: duration.describe('Start from a cache at most this old when the source is unreachable at start-up.') })
+  .describe('Keep the last good values encrypted in cache.dir.');
+
 const vaultSource = z.strictObject({
   type: z.literal('vault'),
   address: z.string().url().optional().describe('Default: VAULT_ADDR.'),
@@ -122,6 +134,7 @@ const vaultSource = z.strictObject({
       'never (default): a redirect is refused. same-origin: follow one to the same scheme, host and port. A list of origins (https://vault-2:8200): also follow one to those (an HA standby pointing at the active node). Never to http from https.',
     ),
   maxResponseSize: responseSize.optional(),
+  cache: sourceCache.optional(),
   ...commonSourceKeys,
 });
 
@@ -135,6 +148,7 @@ const awsSource = z.strictObject({
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
   maxResponseSize: responseSize.optional(),
+  cache: sourceCache.optional(),
   ...commonSourceKeys,
 });
 
@@ -161,6 +175,7 @@ const ssmSource = z.strictObject({
   endpoint: z.string().url().optional().describe('A VPC endpoint; default AWS_ENDPOINT_URL_SSM, then the regional one.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  cache: sourceCache.optional(),
   ...commonSourceKeys,
 });
 
@@ -214,6 +229,15 @@ export const configSchema = z.strictObject({
   startup: z.strictObject({ timeout: duration.optional() }).optional(),
   user: idOrName.optional(),
   group: idOrName.optional(),
+  cache: z
+    .strictObject({
+      dir: filePath.describe('Folder of the encrypted cache files (for systemd, StateDirectory=).'),
+      keyFile: filePath.optional().describe('A file of at least 32 random bytes, 0600 or 0400, not in dir.'),
+      keyCredential: z.string().min(1).optional().describe('Name of a systemd credential ($CREDENTIALS_DIRECTORY/<name>, LoadCredentialEncrypted=).'),
+    })
+    .optional()
+    .describe('Where sources with cache: keep their last good values, and the key that encrypts them.'),
+  listen: z.array(listenEntry).optional().describe('Sockets secretvisor holds for its whole life and passes to every child (systemd socket activation).'),
 });
 
 /** The config file as written, after YAML parsing and validation. */

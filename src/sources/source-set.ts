@@ -7,6 +7,7 @@ import { REMOTE_BACKOFF, backoffDelay } from '../watch/backoff.js';
 import { createSource } from './create-source.js';
 import { readAtStartup } from './read-at-startup.js';
 import type { CloseOptions, SecretSource, Snapshot } from './source.js';
+import { cacheSource } from '../cache/cache-source.js';
 
 /** What {@link SourceSet.create} needs. */
 export interface SourceSetOptions {
@@ -61,7 +62,12 @@ export class SourceSet {
         const config = options.config.sources.get(name);
         if (config === undefined) continue;
         const log = options.log.child({ component: `source:${name}` });
-        set.#sources.set(name, await createSource({ config, log, env: options.env, ...options.identity, zeroConfig: options.config.file === undefined }));
+        const source = await createSource({ config, log, env: options.env, ...options.identity, zeroConfig: options.config.file === undefined });
+        const cached = await cacheSource(source, { config: options.config, source: config, env: options.env, log }).catch(async (error: unknown) => {
+          await source.close();
+          throw error;
+        });
+        set.#sources.set(name, cached);
       }
     } catch (error) {
       await set.close();

@@ -13,6 +13,8 @@ export interface Snapshot {
   readonly version: string;
   /** When the data last changed, where the source knows it (file mtime, KV updated_time, LastChangedDate); for `audit`. */
   readonly updatedAt?: Date | undefined;
+  /** Set when the values come from the last-good cache (the source was unreachable): when they were saved. */
+  readonly cachedAt?: Date | undefined;
 }
 
 /**

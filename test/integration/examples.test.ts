@@ -19,6 +19,7 @@ const ENV_FOLDERS: Readonly<Record<string, string>> = { CREDENTIALS_DIRECTORY: '
 /** Secret files an example's README has the reader generate (random keys are not committed), made here the same way. */
 const GENERATED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'api-keys-hot-reload': { 'secrets/API_KEYS': `${randomBytes(16).toString('hex')}\n` },
+  'held-sockets': { 'secrets/db-password': randomBytes(16).toString('hex') },
 };
 
 const examples = readdirSync(EXAMPLES)

@@ -56,6 +56,8 @@ function localCopy(unit: string): string {
   const dir = tempDir('sv-units-');
   const text = readFileSync(join(UNITS, unit), 'utf8').replaceAll(INSTALLED_CLI, CLI);
   writeFileSync(join(dir, unit), text);
+  // A service that Requires= its socket unit is verified with it beside.
+  for (const socket of readdirSync(UNITS).filter((name) => name.endsWith('.socket'))) writeFileSync(join(dir, socket), readFileSync(join(UNITS, socket), 'utf8'));
   return dir;
 }
 
@@ -70,7 +72,16 @@ function analyze(args: readonly string[], cwd: string) {
 
 describe('systemd units', () => {
   it('ships a worker pool template and plain frontend and backend units', () => {
-    expect(UNIT_FILES).toEqual(['secretvisor-backend.service', 'secretvisor-frontend.service', 'secretvisor-worker@.service']);
+    expect(UNIT_FILES).toEqual(['secretvisor-backend.service', 'secretvisor-frontend.service', 'secretvisor-web.service', 'secretvisor-worker@.service']);
+  });
+
+  it('secretvisor-web.socket (held sockets) passes systemd-analyze verify with its service, and names the socket http', (context) => {
+    context.skip(unavailable !== undefined, unavailable);
+    const dir = localCopy('secretvisor-web.service');
+    const result = analyze(['verify', './secretvisor-web.socket', './secretvisor-web.service'], dir);
+    expect(result.stderr.trim()).toBe('');
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(UNITS, 'secretvisor-web.socket'), 'utf8')).toMatch(/^FileDescriptorName=http$/m);
   });
 
   it.for(UNIT_FILES)('%s passes systemd-analyze verify without a warning', (unit, context) => {

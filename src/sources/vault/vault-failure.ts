@@ -36,6 +36,8 @@ export function toVaultSourceError(error: unknown, context: FailureContext): Sec
   const failure = error instanceof VaultRequestError ? error : new VaultRequestError(undefined, String(error));
   return sourceFailure(vaultFailureKind(failure.status, 'read'), `${context.what}: ${context.action} at ${context.address} failed: ${describeFailure(failure)}`, {
     hint: getFailureHint(failure),
+    // The cause keeps the status, so the last-good cache can tell denied (401/403/404) from unreachable.
+    cause: failure,
   });
 }
 

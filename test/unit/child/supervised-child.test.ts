@@ -38,7 +38,7 @@ function setUp(policy: Partial<ChildPolicy> = {}) {
     spawn: fake.spawn,
     clock,
   });
-  const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signal: 'SIGHUP', envChanged: true, context: {} });
+  const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signals: [], envChanged: true, context: {} });
   return { clock, fake, events, finalExits, child, restart };
 }
 
@@ -120,7 +120,7 @@ describe('SupervisedChild: a crash restart pending when new secrets arrive', () 
     const s = setUp();
     await s.child.start(input());
     const latest = input();
-    await s.child.apply(latest, { action: 'none', signal: 'SIGHUP', envChanged: true, context: {} });
+    await s.child.apply(latest, { action: 'none', signals: [], envChanged: true, context: {} });
     s.fake.children[0]!.exit(crash);
     await s.clock.advance(FIRST_BACKOFF_MS);
     expect(s.fake.children).toHaveLength(2);
@@ -292,7 +292,7 @@ describe('SupervisedChild: events', () => {
       clock,
     });
     expect(await child.start(input())).toBe(true);
-    await child.apply(input(), { action: 'restart', signal: 'SIGHUP', envChanged: true, context: {} });
+    await child.apply(input(), { action: 'restart', signals: [], envChanged: true, context: {} });
     expect(fake.children).toHaveLength(2);
   });
 });
@@ -304,7 +304,7 @@ describe('SupervisedChild: reload signals', () => {
   ] as const)('onChange %s: the running child gets %j and is not restarted', async (action, signals) => {
     const s = setUp();
     await s.child.start(input());
-    await s.child.apply(input(), { action, signal: 'SIGUSR1', envChanged: false, context: {} });
+    await s.child.apply(input(), { action, signals: action === 'signal' ? ['SIGUSR1'] : [], envChanged: false, context: {} });
     expect(s.fake.children).toHaveLength(1);
     expect(s.fake.children[0]!.signals).toEqual(signals);
   });

@@ -1,0 +1,113 @@
+import { NotFoundError, PermissionError, describeError, isRetryable } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CloseOptions, SecretSource, Snapshot } from '../sources/source.js';
+import type { CacheStore } from './cache-store.js';
+
+const DENIED_STATUS = new Set([401, 403, 404]);
+const DENIED_CODES = new Set(['AccessDeniedException', 'AccessDenied', 'ResourceNotFoundException']);
+const AWS_DENIED_IN_MESSAGE = /^aws-secrets-manager source "[^"]*": .* failed: (AccessDeniedException|AccessDenied|ResourceNotFoundException)\b/;
+// The first background retry after starting from the cache; the source set's own backoff follows.
+const FIRST_RETRY_MS = 1_000;
+
+/** True when the source answered "denied" or "not found" (not "unreachable"): the cache must not outlive that. */
+export function isDenial(error: unknown): boolean {
+  if (error instanceof PermissionError || error instanceof NotFoundError) return true;
+  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
+    const { status, code, name } = cause as { status?: unknown; code?: unknown; name?: unknown };
+    if (typeof status === 'number' && DENIED_STATUS.has(status)) return true;
+    if (DENIED_CODES.has(String(code)) || DENIED_CODES.has(String(name))) return true;
+  }
+  // AWS errors carry no cause (the SDK error stays out of them), but their message names the code: "failed: AccessDeniedException (HTTP 400)".
+  return error instanceof Error && AWS_DENIED_IN_MESSAGE.test(error.message);
+}
+
+/**
+ * A remote source with a last-good cache: every good read is saved
+ * (encrypted); when the first read at start-up finds the source unreachable,
+ * a cache entry younger than `maxAgeMs` is served instead, with a warning
+ * naming the source and the age, and a re-read is due soon after, whose
+ * fresh values apply as a normal change. A denial deletes the entry.
+ */
+export class CachedSource implements SecretSource {
+  readonly #inner: SecretSource;
+  readonly #store: CacheStore;
+  readonly #maxAgeMs: number;
+  readonly #log: Logger;
+  #readOnce = false;
+  #servedFromCache = false;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(inner: SecretSource, store: CacheStore, maxAgeMs: number, log: Logger) {
+    this.#inner = inner;
+    this.#store = store;
+    this.#maxAgeMs = maxAgeMs;
+    this.#log = log;
+  }
+
+  get name(): string {
+    return this.#inner.name;
+  }
+
+  get kind(): SecretSource['kind'] {
+    return this.#inner.kind;
+  }
+
+  async read(signal: AbortSignal): Promise<Snapshot> {
+    const name = this.name;
+    try {
+      const snapshot = await this.#inner.read(signal);
+      this.#readOnce = true;
+      await this.#store.save(name, snapshot).catch((error: unknown) => {
+        this.#log.warn({ source: name, err: describeError(error) }, `source "${name}": could not update its cache: ${describeError(error)}`);
+      });
+      return snapshot;
+    } catch (error) {
+      if (isDenial(error)) {
+        if (await this.#store.remove(name).catch(() => false)) this.#log.warn({ source: name }, `source "${name}" denied the read: its cache entry is deleted (revocation wins over availability)`);
+        throw error;
+      }
+      if (this.#readOnce || !isRetryable(error)) throw error;
+      this.#readOnce = true;
+      const cached = await this.#loadFresh();
+      if (cached === undefined) throw error;
+      const ageSeconds = Math.round((Date.now() - cached.savedAt) / 1000);
+      this.#log.warn(
+        { source: name, cacheAgeSeconds: ageSeconds, err: describeError(error) },
+        `source "${name}" is unreachable (${describeError(error)}); starting from its cache, saved ${ageSeconds}s ago; retrying in the background`,
+      );
+      this.#servedFromCache = true;
+      return { ...cached.snapshot, cachedAt: new Date(cached.savedAt) };
+    }
+  }
+
+  watch(onDue: (reason: string) => void): void | Promise<void> {
+    if (this.#servedFromCache) {
+      this.#retry = setTimeout(() => onDue('retry after starting from the cache'), FIRST_RETRY_MS);
+      this.#retry.unref();
+    }
+    return this.#inner.watch(onDue);
+  }
+
+  close(options?: CloseOptions): Promise<void> {
+    clearTimeout(this.#retry);
+    return this.#inner.close(options);
+  }
+
+  async #loadFresh(): Promise<{ snapshot: Snapshot; savedAt: number } | undefined> {
+    const name = this.name;
+    let cached;
+    try {
+      cached = await this.#store.load(name);
+    } catch (error) {
+      this.#log.warn({ source: name, err: describeError(error) }, `source "${name}": its cache entry cannot be read (${describeError(error)}); not used`);
+      return undefined;
+    }
+    if (cached === undefined) return undefined;
+    const age = Date.now() - cached.savedAt;
+    if (age > this.#maxAgeMs) {
+      this.#log.warn({ source: name, cacheAgeSeconds: Math.round(age / 1000) }, `source "${name}": its cache entry is ${Math.round(age / 1000)}s old, older than cache.maxAge: not used`);
+      return undefined;
+    }
+    return cached;
+  }
+}
