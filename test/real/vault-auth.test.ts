@@ -92,7 +92,7 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
       expect(await stopRun(cli)).toBe(0);
     });
 
-    it('a token of a policy that does not cover the path: exit 69 naming the path and the 403', async () => {
+    it('a token of a policy that does not cover the path: exit 77 at once naming the path and the 403', async () => {
       const path = await putSecret({ VALUE: randomSecret('value') });
       await bao.bao(['policy', 'write', 'elsewhere', '-'], { input: 'path "secret/data/other/*" { capabilities = ["read"] }\n' });
       const ws = workspace(`  core:\n    type: vault\n    address: ${bao.address}\n    path: ${path}`, { startupTimeout: '5s' });
@@ -100,7 +100,7 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
         cwd: ws.dir,
         env: cliEnv(ws, [], { VAULT_TOKEN: await appToken({ policy: 'elsewhere' }) }),
       });
-      expect(result.code).toBe(69);
+      expect(result.code).toBe(77);
       expect(logText(result.stderr)).toContain(`read ${path}`);
       expect(logText(result.stderr)).toContain('403 permission denied');
     });
@@ -131,7 +131,7 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
       expect(await stopRun(cli)).toBe(0);
 
       const again = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, []) });
-      expect(again.code).toBe(69);
+      expect(again.code).toBe(77);
       expect(logText(again.stderr)).toMatch(/Vault refused the approle login at auth\/approle\/login: 400 invalid (role or )?secret ID/i);
       expect(bao.audit.count({ path: 'auth/approle/login', failed: false })).toBe(1);
     });
@@ -153,7 +153,7 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
       expect(await stopRun(cli)).toBe(0);
     });
 
-    it('a service account the role does not bind is refused: exit 69 naming the kubernetes login', async () => {
+    it('a service account the role does not bind is refused: exit 77 at once naming the kubernetes login', async () => {
       const stranger = reviewer.addServiceAccount('apps', 'frontend');
       const path = await putSecret({ VALUE: randomSecret('value') });
       const ws = workspace(`  core:\n    type: vault\n    address: ${bao.address}\n    path: ${path}\n    auth:\n      method: kubernetes\n      role: worker\n      jwtFile: jwt`, {
@@ -161,7 +161,7 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
       });
       writeSecretFile(join(ws.dir, 'jwt'), stranger.jwt);
       const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, []) });
-      expect(result.code).toBe(69);
+      expect(result.code).toBe(77);
       expect(logText(result.stderr)).toContain('Vault refused the kubernetes login at auth/kubernetes/login');
     });
   });

@@ -6,7 +6,7 @@ import { writeSecretFile } from '../helpers/tmp.js';
 import { describeReal } from './tools/require-tool.js';
 import { BAO_NEEDS, startDevServer, type BaoServer } from './openbao/bao-server.js';
 import { POSTGRES_NEEDS, startPostgres, type Postgres } from './openbao/postgres.js';
-import { cliEnv, startRun, startValues, starts, stopRun, waitForStarts, waitUntil, workspace } from './openbao/workspace.js';
+import { cliEnv, logEntries, startRun, startValues, starts, stopRun, waitForStarts, waitUntil, workspace } from './openbao/workspace.js';
 
 // Dynamic PostgreSQL credentials from OpenBao's database secrets engine, and
 // tokens with short TTLs, against a real server and a throwaway PostgreSQL
@@ -59,7 +59,7 @@ describeReal('OpenBao database secrets and short-lived tokens', { tools: { ...BA
   const renewals = () => bao.audit.count({ path: 'sys/leases/renew', failed: false });
 
   it('renews the lease without a restart, re-issues before the max TTL with one restart, and revokeOnExit drops the role', async () => {
-    const role = await addRole('5s', '16s');
+    const role = await addRole('6s', '18s');
     const ws = workspace(`  db:\n    type: vault\n    address: ${bao.address}\n    path: database/creds/${role}\n    revokeOnExit: true`);
     const cli = startRun(ws, cliEnv(ws, ['username', 'password'], { VAULT_TOKEN: token }));
     await waitForStarts(cli, ws, 1);
@@ -77,10 +77,12 @@ describeReal('OpenBao database secrets and short-lived tokens', { tools: { ...BA
     const [, second] = startValues(ws) as { username: string; password: string }[];
     expect(second?.username).not.toBe(first?.username);
     expect(await pg.canLogin(second?.username as string, second?.password as string)).toBe(true);
-    // Re-issued before the first lease reached its max TTL (16 s after it was issued, by OpenBao's own clock).
+    // secretvisor decided to re-issue before the first lease reached its max TTL (18 s after OpenBao issued it, one
+    // machine's clock): on its own schedule, not after a renewal failed. The new issue itself may lag under load.
     expect(issuedAt).toHaveLength(2);
-    expect((issuedAt[1] as number) - (issuedAt[0] as number)).toBeLessThan(16_000);
-    expect(cli.stderr).toContain('re-issuing dynamic credentials');
+    const decided = logEntries(cli).find((entry) => String(entry.msg).startsWith('re-issuing dynamic credentials'));
+    expect(decided?.msg).toBe('re-issuing dynamic credentials: the lease reached its max TTL');
+    expect(Date.parse(String(decided?.time)) - (issuedAt[0] as number)).toBeLessThan(18_000);
     await waitUntil(async () => !(await hasRole(first?.username as string)), 'OpenBao to drop the first role at its max TTL', 45_000, cli);
     const renewedSecond = renewals();
     await waitUntil(() => renewals() > renewedSecond, 'a renewal of the second lease', 45_000, cli);

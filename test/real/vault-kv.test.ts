@@ -117,13 +117,13 @@ describeReal('OpenBao KV', BAO_NEEDS, () => {
     expect(await stopRun(cli)).toBe(0);
   });
 
-  it('KV v2: a current version deleted before start-up: exit 69 naming the version and how to fix it', async () => {
+  it('KV v2: a current version deleted before start-up: exit 66 at once naming the version and how to fix it', async () => {
     const path = uniquePath();
     await bao.bao(['kv', 'put', `secret/${path}`, `VALUE=${randomSecret('value')}`]);
     await bao.bao(['kv', 'delete', `secret/${path}`]);
     const ws = workspace(`  core:\n    type: vault\n    address: ${bao.address}\n    path: secret/data/${path}`, { startupTimeout: '1s' });
     const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, [], { VAULT_TOKEN: token }) });
-    expect(result.code).toBe(69);
+    expect(result.code).toBe(66);
     expect(logText(result.stderr)).toMatch(/read secret\/data\/app\/k\d+ at .* failed: 404 version 1 of the secret was deleted at/);
     expect(logText(result.stderr)).toContain('kv undelete');
   });

@@ -116,16 +116,24 @@ export class LeaseKeeper {
     try {
       token = await this.#options.session.getToken();
       const body = { lease_id: lease.info.id, increment: Math.round(lease.info.durationMs / 1000) };
+      // Vault counts the new duration from when it handled the request: count it from before it was sent.
+      const sentAt = this.#options.clock.now();
       const response = (await this.#options.http.call({ method: 'PUT', path: 'sys/leases/renew', token, body })) as Record<string, unknown>;
       if (this.#current !== lease || this.#stopped) return;
       const durationMs = getNumber(response, 'lease_duration') * 1000;
-      lease.expiresAt = this.#options.clock.now() + durationMs;
+      lease.expiresAt = sentAt + durationMs;
       this.#failures = 0;
       this.#options.log.debug({ leaseId: lease.info.id, ttlSeconds: durationMs / 1000 }, 'renewed the lease');
-      // A renewal that gives less than the lease's full duration has hit the role's max TTL: re-issue before
-      // that end instead. Stopping at the first cap keeps at least a third of a TTL to do it in (a real
-      // OpenBao showed that renewing on while half a TTL came back left too little).
-      this.#scheduleFor(durationMs, response.renewable === true && durationMs >= lease.info.durationMs);
+      const elapsed = this.#options.clock.now() - sentAt;
+      if (response.renewable === true && durationMs >= lease.info.durationMs) {
+        this.#timer.schedule(Math.max(0, getRenewDelay(durationMs, this.#options.clock.random()) - elapsed), () => void this.#renew());
+        return;
+      }
+      // A renewal that gives less than the lease's full duration has hit the role's max TTL: re-issue when the
+      // next renewal would have been due, with a third of what is left to spare (a real OpenBao showed that
+      // renewing on while half a TTL came back, or waiting for 85-90 % of a short remainder, re-issued too late).
+      const reason = response.renewable === true ? 'the lease reached its max TTL' : 'the lease is near its end and cannot be renewed';
+      this.#timer.schedule(Math.max(0, getRenewDelay(durationMs, this.#options.clock.random()) - elapsed), () => this.#markDue(reason));
     } catch (error) {
       if (this.#current !== lease || this.#stopped) return;
       await this.#handleRenewFailure(lease, error, token);

@@ -90,17 +90,13 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, wha
   }
 }
 
-/** The messages of secretvisor's JSON log lines that satisfy `filter`. */
-export function logMessages(cli: RunningCli, filter: (entry: Record<string, unknown>) => boolean = () => true): string[] {
-  return cli.stderr
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    })
-    .filter(filter)
-    .map((entry) => String(entry.msg));
+/** secretvisor's JSON log lines so far, parsed. */
+export function logEntries(cli: RunningCli): Record<string, unknown>[] {
+  return cli.stderr.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 }

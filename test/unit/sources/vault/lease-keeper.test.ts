@@ -65,11 +65,11 @@ describe('LeaseKeeper', () => {
     expect(leases.isCurrent).toBe(false);
   });
 
-  it('re-issues at 85 % of what is left once renewals stop extending the lease (max TTL)', async () => {
+  it('re-issues at 2/3 of what is left once renewals stop extending the lease (max TTL)', async () => {
     const { leases, due } = keeper({ 'sys/leases/renew': renewedFor(20) });
     leases.hold(lease(60, true));
     await vi.advanceTimersByTimeAsync(40_000 + 17_000);
-    expect(due.map((entry) => entry.at)).toEqual([57_000]);
+    expect(due.map((entry) => entry.at)).toEqual([53_333]);
   });
 
   it('re-issues at once when Vault no longer knows the lease (400)', async () => {
@@ -177,11 +177,11 @@ describe('LeaseKeeper and a new token', () => {
 });
 
 describe('LeaseKeeper at the max TTL', () => {
-  it('stops renewing at the first renewal that comes back short of the full duration, and re-issues at 85 % of what it gave', async () => {
+  it('stops renewing at the first renewal that comes back short of the full duration, and re-issues at 2/3 of what it gave (when the next renewal was due)', async () => {
     const { leases, http, due } = keeper({ 'sys/leases/renew': renewedFor(50) });
     leases.hold(lease(60, true));
     await vi.advanceTimersByTimeAsync(40_000 + 50_000);
     expect(http.calls.map((call) => call.at)).toEqual([40_000]);
-    expect(due.map((entry) => entry.at)).toEqual([40_000 + 42_500]);
+    expect(due.map((entry) => entry.at)).toEqual([40_000 + 33_333]);
   });
 });
