@@ -233,7 +233,7 @@ export class SupervisedChild {
     void child.exited.then((exit) => this.#onExit(child, exit));
     if (!(await child.started) || child.pid === undefined) return false;
     const { pid } = child;
-    this.#log.info({ pid, reason, envVars: input.env.size, files: input.files }, `started ${command.file} (pid ${pid})`);
+    this.#log.info({ pid, reason, envVars: input.env.size, files: input.files }, `started ${command.program ?? command.file} (pid ${pid})`);
     this.#emit({ type: 'child-started', pid, reason });
     this.#emit({ type: 'child-ready', pid });
     return true;
