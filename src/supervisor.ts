@@ -13,7 +13,7 @@ import { sweepRuntimeDirs } from './render/sweep-runtime-dirs.js';
 import { writeFileOutputs, type FileOwner } from './render/write-files.js';
 import { Debouncer } from './watch/debounce.js';
 import { exitCodeOf, signalNumber } from './child/exit-code.js';
-import type { Command } from './child/pid1.js';
+import { wrapForParentDeath, type Command } from './child/pid1.js';
 import { SupervisedChild } from './child/supervised-child.js';
 import type { ChildEvent, ChildInput } from './child/child-events.js';
 
@@ -67,7 +67,7 @@ export class Supervisor {
     this.#done = new Promise((resolve) => (this.#finish = resolve));
     const { onChange, onExit } = options.config;
     this.#child = new SupervisedChild({
-      command: options.command,
+      command: wrapForParentDeath(options.command, onChange.stopSignal, options.parentEnv.PATH),
       ownGroup: options.ownGroup,
       childUser: options.childUser,
       inheritedFds: options.inheritedFds,

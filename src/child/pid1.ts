@@ -11,6 +11,8 @@ export interface Command {
    * child and passes signals on to it: the service's handlers are what count.
    */
   readonly forwardsSignals?: boolean;
+  /** The service's own program when `file` is a wrapper, for the log. */
+  readonly program?: string;
 }
 
 /**
@@ -21,17 +23,30 @@ export interface Command {
  */
 export function wrapForPid1(command: Command, options: { isPid1: boolean; path: string | undefined; log: Logger }): Command {
   if (!options.isPid1) return command;
-  const tini = findTini(options.path);
+  const tini = findProgram('tini', options.path);
   if (tini === undefined) {
     options.log.warn('running as PID 1 without tini: orphaned processes will not be reaped; install tini or run the container with --init');
     return command;
   }
-  return { file: tini, args: ['-s', '-g', '--', command.file, ...command.args], forwardsSignals: true };
+  return { file: tini, args: ['-s', '-g', '--', command.file, ...command.args], forwardsSignals: true, program: command.file };
 }
 
-function findTini(path: string | undefined): string | undefined {
+/**
+ * Wraps `command` in util-linux `setpriv --pdeathsig SIGNAL`, so that the
+ * child gets `signal` if secretvisor dies without stopping it (SIGKILL, the
+ * OOM killer). Unchanged under tini (as PID 1, the whole namespace ends with
+ * secretvisor) and where setpriv is missing.
+ */
+export function wrapForParentDeath(command: Command, signal: NodeJS.Signals, path: string | undefined): Command {
+  if (command.forwardsSignals === true || process.platform !== 'linux') return command;
+  const setpriv = findProgram('setpriv', path);
+  if (setpriv === undefined) return command;
+  return { file: setpriv, args: ['--pdeathsig', signal, '--', command.file, ...command.args], program: command.program ?? command.file };
+}
+
+function findProgram(name: string, path: string | undefined): string | undefined {
   for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin:/sbin:/usr/sbin').split(delimiter)) {
-    const candidate = join(dir, 'tini');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;

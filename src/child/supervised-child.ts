@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { backoffDelay, jitter } from '../watch/backoff.js';
 import { exitCodeOf, type ChildExit } from './exit-code.js';
 import type { Command } from './pid1.js';
+import { liveMembers } from './process-group.js';
 import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './reload-signal.js';
 import { startChild, type ChildSpec, type RunningChild, type StopOptions } from './start-child.js';
 import type { ChildChange, ChildEvent, ChildInput, ChildPolicy, ExitReason, StartReason } from './child-events.js';
@@ -61,6 +62,8 @@ export class SupervisedChild {
   readonly #stopAsked = new AbortController();
   #stopped: Promise<ChildExit | undefined> | undefined;
   #lastExit: ChildExit | undefined;
+  /** Ending what a child that exited by itself left in its group. */
+  #leftovers: Promise<void> | undefined;
 
   constructor(options: SupervisedChildOptions) {
     this.#options = options;
@@ -175,7 +178,7 @@ export class SupervisedChild {
     this.#clock.clearTimeout(this.#crashRestart);
     this.#cancelReloads();
     const child = this.#current ?? this.#outgoing;
-    this.#stopped = child === undefined ? Promise.resolve(this.#lastExit) : child.stop(this.#stopOptions(signal));
+    this.#stopped = child === undefined ? Promise.resolve(this.#leftovers).then(() => this.#lastExit) : child.stop(this.#stopOptions(signal));
     return this.#stopped;
   }
 
@@ -234,7 +237,7 @@ export class SupervisedChild {
     void child.exited.then((exit) => this.#onExit(child, exit));
     if (!(await child.started) || child.pid === undefined) return false;
     const { pid } = child;
-    this.#log.info({ pid, reason, envVars: input.env.size, files: input.files }, `started ${command.file} (pid ${pid})`);
+    this.#log.info({ pid, reason, envVars: input.env.size, files: input.files }, `started ${command.program ?? command.file} (pid ${pid})`);
     this.#emit({ type: 'child-started', pid, reason });
     this.#emit({ type: 'child-ready', pid });
     return true;
@@ -256,6 +259,25 @@ export class SupervisedChild {
       return;
     }
     this.#current = undefined;
+    // What the child left running in its group holds the same secrets: end it before anything else happens.
+    this.#leftovers = this.#enqueue(() => this.#endLeftovers(child));
+    void this.#leftovers.then(() => this.#afterSelfExit(child, exit));
+  }
+
+  async #endLeftovers(child: RunningChild): Promise<void> {
+    const { pid } = child;
+    if (!this.#options.ownGroup || pid === undefined) return;
+    const left = liveMembers(pid);
+    if (left === undefined || left.length === 0) return;
+    const { stopSignal } = this.#options.policy;
+    this.#log.warn({ pid, pids: left, signal: stopSignal }, `the child (pid ${pid}) exited but left ${left.join(', ')} running in its process group; ending them with ${stopSignal}`);
+    await child.stop(this.#stopOptions(stopSignal));
+  }
+
+  #afterSelfExit(child: RunningChild, exit: ChildExit): void {
+    const { pid } = child;
+    const code = exitCodeOf(exit);
+    const ended = { pid, exitCode: code, signal: exit.signal };
     if (this.#options.policy.onExit === 'exit' || exit.spawnError !== undefined) {
       this.#exited(pid, exit, 'exit');
       this.#cancelReloads();
@@ -271,6 +293,8 @@ export class SupervisedChild {
       { ...ended, restarts: this.#crashes, delayMs: delay },
       `child exited with code ${code}${exit.signal === null ? '' : ` (${exit.signal})`}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`,
     );
+    // A stop that came while the leftovers were ended wins: nothing restarts after it.
+    if (this.#stopAsked.signal.aborted) return;
     this.#crashRestartReason = exit.signal === null ? 'crash' : 'signal';
     this.#crashRestart = this.#clock.setTimeout(() => {
       this.#crashRestart = undefined;

@@ -71,7 +71,7 @@ describe('a child crashing in a loop (onExit: restart)', () => {
 });
 
 describe('secretvisor itself SIGKILLed (OOM killer, kill -9)', () => {
-  it('leaves the child running as an orphan with its files; the next start removes the old runtime folder and starts its own child', async () => {
+  it('the child gets stopSignal when secretvisor dies (parent-death signal); the next start removes the old runtime folder and starts its own child', async () => {
     const dir = makeProject({
       'secretvisor.yaml':
         'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nfiles:\n  - { path: token, template: "{{secret.TOKEN}}", env: TOKEN_FILE }\n',
@@ -85,21 +85,17 @@ describe('secretvisor itself SIGKILLed (OOM killer, kill -9)', () => {
     first.cli.kill('SIGKILL');
     await once(first.cli.process, 'exit');
 
-    // Nothing stops the child: only a service manager (systemd's cgroup) or a container's end would.
-    expect(isAlive(orphan?.pid as number)).toBe(true);
-    expect(parentOf(orphan?.pid as number)).not.toBe(first.cli.pid);
+    // setpriv --pdeathsig: the kernel sends the child stopSignal (SIGTERM) when its parent dies; it exits 0 on it.
+    // The ended orphan stays a zombie here (PID 1 does not reap): isAlive reads its /proc state.
+    await waitForRecords(first.records, (lines) => lines.some((line) => line.event === 'stop' && line.signal === 'SIGTERM'), 'the orphan to get SIGTERM');
+    expect(await waitForDeath(orphan?.pid as number)).toBe(true);
     expect(existsSync(tokenFile)).toBe(true);
 
     const second = start(dir, [], 'TOKEN_FILE');
-    const lines = await waitForRecords(second.records, (l) => l.length === 2, 'the second child');
+    const lines = (await waitForRecords(second.records, (l) => l.filter((line) => line.event === 'start').length === 2, 'the second child')).filter((line) => line.event === 'start');
     await second.cli.waitForStderr('removed 1 runtime folder(s)');
     expect(existsSync(tokenFile)).toBe(false);
     expect(readdirSync(join(dir, 'runtime')).filter((name) => name.startsWith('secretvisor.'))).toEqual([lines[1]?.values.TOKEN_FILE?.split('/').at(-2)]);
-    // secretvisor does not know the orphan: two copies of the service run until someone ends the old one.
-    expect(isAlive(orphan?.pid as number)).toBe(true);
-
-    killGroup(orphan?.pid as number);
-    expect(await waitForDeath(orphan?.pid as number)).toBe(true);
     second.cli.kill('SIGTERM');
     expect((await second.cli.exited()).code).toBe(0);
     expect(readdirSync(join(dir, 'runtime')).filter((name) => name.startsWith('secretvisor.'))).toEqual([]);
@@ -108,11 +104,6 @@ describe('secretvisor itself SIGKILLed (OOM killer, kill -9)', () => {
 
 function logLines(cli: RunningCli): Record<string, unknown>[] {
   return parseJsonLines<Record<string, unknown>>(cli.stderr, (line) => line.startsWith('{'));
-}
-
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 // Only a process still running record-env for this test: an ended child's pid may be another process's now.
