@@ -13,7 +13,7 @@ import { awsSdkEnv } from '../servers/aws/sdk-env.js';
 import { startAwsProxy, type AwsProxy } from './moto/aws-proxy.js';
 import { hostCredentials, MOTO_REGION, motoClients, motoClientsAsRole, type MotoClients } from './moto/moto-clients.js';
 import { startMoto, type MotoServer } from './moto/moto-server.js';
-import { childEnv, startRun, starts, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
+import { childEnv, startRun, starts, stopRun, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
 import { INSTALL_HINT, pythonTool } from './tools/python-env.js';
 import { describeReal } from './tools/require-tool.js';
 
@@ -84,7 +84,7 @@ describeReal('AWS Secrets Manager on moto (real SDK, real CLI)', { tools: { moto
   });
 
   afterEach(async () => {
-    for (const cli of running.splice(0)) await cli.discard();
+    for (const cli of running.splice(0)) await stopRun(cli);
   });
 
   afterAll(async () => {
@@ -199,7 +199,7 @@ scopes:
     ]);
 
     // Without the role the host's own account is asked, which has no such secret: the role really was used.
-    const withoutRole = await runCli(['check', '-c', workspace(yaml(false), '1s').config, '-s', 'worker', '-p', 'finance'], { env: cliEnv() });
+    const withoutRole = await runCli(['check', '-c', workspace(yaml(false), '5s').config, '-s', 'worker', '-p', 'finance'], { env: cliEnv() });
     expect(withoutRole.code).toBe(69);
     expect(logText(withoutRole.stderr)).toContain('ResourceNotFoundException');
   });

@@ -25,7 +25,7 @@ const ROTATION_DIR = '/var/lib/private/noxus-worker-rotation';
  * stderr (journald files them all at the unit's SyslogLevel=info); 4 once it prefixes each line with
  * journald's `<N>` priority (the operability issue), when `journalctl -p warning` lists them too.
  */
-const WARNING_PRIORITY = 6;
+const WARNING_PRIORITY = 4;
 /** Each step waits on events with bounds of its own; this only catches a hang. */
 const TEST_TIMEOUT_MS = 180_000;
 

@@ -14,6 +14,8 @@ export interface ProxiedRequest {
   readonly roleArn: string | undefined;
   /** The HTTP status answered (moto's, or the injected fault's); 0 for a dropped connection. */
   readonly status: number;
+  /** When it arrived (ms since the epoch). */
+  readonly at: number;
 }
 
 /** A loopback HTTP proxy in front of moto that records every AWS call and can answer some with AWS errors instead. */
@@ -54,6 +56,7 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
+    const at = Date.now();
     const amzTarget = incoming.headers['x-amz-target'];
     const form = typeof amzTarget === 'string' ? undefined : new URLSearchParams(body.toString('utf8'));
     const [prefix, action] = typeof amzTarget === 'string' ? splitTarget(amzTarget) : ['sts', form?.get('Action') ?? ''];
@@ -64,6 +67,7 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
         roleSessionName: form?.get('RoleSessionName') ?? undefined,
         roleArn: form?.get('RoleArn') ?? undefined,
         status,
+        at,
       });
     };
     const { delayMs, failure } = typeof amzTarget === 'string' ? faults.take(action) : { delayMs: 0, failure: undefined };

@@ -52,3 +52,15 @@ export async function waitForStarts(cli: RunningCli, count: number, timeoutMs = 
 export function childEnv(ws: Workspace): Record<string, string> {
   return JSON.parse(readFileSync(ws.envFile, 'utf8')) as Record<string, string>;
 }
+
+/**
+ * Clean-up after a test: SIGTERM first, so secretvisor stops its child (a SIGKILLed secretvisor would leave
+ * the child holding the output pipes open), then SIGKILL if it is still there after 10 s.
+ */
+export async function stopRun(cli: RunningCli): Promise<void> {
+  if (!cli.hasExited) {
+    cli.kill('SIGTERM');
+    await cli.waitFor((c) => c.hasExited, 'secretvisor to stop', 10_000).catch(() => undefined);
+  }
+  await cli.discard();
+}
