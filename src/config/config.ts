@@ -55,8 +55,6 @@ export interface AwsSourceConfig extends SourceCommon {
   readonly endpoint: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
-  /** Largest answer accepted, in bytes. */
-  readonly maxResponseBytes: number;
 }
 
 export type SourceConfig = DotenvSourceConfig | DirectorySourceConfig | VaultSourceConfig | AwsSourceConfig;

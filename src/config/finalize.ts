@@ -116,7 +116,6 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         endpoint: raw.endpoint,
         roleArn: raw.roleArn,
         externalId: raw.externalId,
-        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     default:
       return assertNever(raw);

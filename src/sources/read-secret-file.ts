@@ -88,6 +88,12 @@ async function openForReading(path: string, what: string) {
         cause: error,
       });
     }
+    if (code === 'EMFILE' || code === 'ENFILE') {
+      throw new SourceUnavailableError(`${what}: cannot open ${path}: too many open files (${code})`, {
+        hint: 'raise the open-file limit (ulimit -n, or LimitNOFILE= in the unit); secretvisor itself opens at most 32 secret files at a time',
+        cause: error,
+      });
+    }
     if (code === 'ELOOP') {
       throw new SecretDataError(`${what}: ${path} is a symlink loop`, { hint: 'fix the link', cause: error });
     }
