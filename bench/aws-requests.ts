@@ -146,6 +146,5 @@ function benchConfig(name: string, secretId: string, endpoint: string): AwsSourc
     endpoint,
     roleArn: undefined,
     externalId: undefined,
-    maxResponseBytes: 1024 * 1024,
   };
 }

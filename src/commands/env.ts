@@ -65,6 +65,12 @@ function shellQuote(value: string): string {
 // backticks are literal and span lines.
 function dotenvQuote(name: string, value: string): string {
   if (/^[A-Za-z0-9_./:@%+=,-]*$/.test(value)) return value;
+  // dotenv turns every CR (and CRLF) into LF before parsing, inside quotes too: no quoting keeps one.
+  if (value.includes('\r')) {
+    throw new UsageError(`env: the value of ${name} holds a carriage return, which dotenv format cannot keep (a dotenv reader turns it into a newline)`, {
+      hint: 'use --format json or --format shell, which keep every value exactly',
+    });
+  }
   if (!value.includes("'") && !value.includes('\n')) return `'${value}'`;
   if (!value.includes('"') && !value.includes('\\n')) return `"${value.replace(/\n/g, '\\n')}"`;
   if (!value.includes('`')) return `\`${value}\``;

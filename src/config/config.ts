@@ -72,8 +72,6 @@ export interface AwsSourceConfig extends SourceCommon {
   readonly endpoint: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
-  /** Largest answer accepted, in bytes. */
-  readonly maxResponseBytes: number;
 }
 
 /** AWS Systems Manager Parameter Store parameters: a hierarchy (`path`) or a list (`names`), exactly one. */

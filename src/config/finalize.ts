@@ -1,7 +1,8 @@
 import { constants } from 'node:os';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseTemplate } from '../render/template.js';
+import { parseTemplate, type Template } from '../render/template.js';
+import { interpolateLiterals } from './interpolate.js';
 import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
@@ -31,8 +32,10 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
   const sources = new Map<string, SourceConfig>(
     Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]),
   );
-  const env = new Map(Object.entries(raw.env ?? {}).map(([name, text]) => [name, parseTemplate(text, `env.${name}`)]));
-  const files = finalizeFiles(raw.files ?? [], env);
+  const env = new Map(
+    Object.entries(raw.env ?? {}).map(([name, text]) => [name, interpolateTemplate(parseTemplate(text, `env.${name}`), options.env, ['env', name])]),
+  );
+  const files = finalizeFiles(raw.files ?? [], env, options.env);
   return {
     file: options.file,
     sources,
@@ -122,7 +125,6 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         endpoint: raw.endpoint,
         roleArn: raw.roleArn,
         externalId: raw.externalId,
-        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     case 'aws-ssm':
       return finalizeSsmSource(name, raw, common);
@@ -229,7 +231,7 @@ function finalizeScopes(raw: RawConfig['scopes'], sources: ReadonlyMap<string, S
   };
 }
 
-function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<string, unknown>): FileOutputConfig[] {
+function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<string, unknown>, parentEnv: NodeJS.ProcessEnv): FileOutputConfig[] {
   const seenPaths = new Set<string>();
   return raw.map((entry, index) => {
     const where = `files[${index}]`;
@@ -246,7 +248,7 @@ function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<st
     }
     return {
       path,
-      template: parseTemplate(entry.template, `${where}.template`),
+      template: interpolateTemplate(parseTemplate(entry.template, `${where}.template`), parentEnv, ['files', index, 'template']),
       mode: Number.parseInt(entry.mode ?? DEFAULTS.fileMode, 8),
       env: entry.env,
     };
@@ -288,4 +290,9 @@ function validateSignal(name: string, where: string): NodeJS.Signals {
 
 function assertNever(value: never): never {
   throw new Error(`unexpected config value: ${JSON.stringify(value)}`);
+}
+
+// `${NAME}` in a template's literal text only, after parsing: what the environment holds is never read as an expression.
+function interpolateTemplate(template: Template, env: NodeJS.ProcessEnv, at: readonly (string | number)[]): Template {
+  return { ...template, parts: template.parts.map((part) => ('literal' in part ? { literal: interpolateLiterals(part.literal, env, at) } : part)) };
 }

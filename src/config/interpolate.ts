@@ -2,6 +2,23 @@ import { ConfigError } from '../errors.js';
 
 const REFERENCE = /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})/g;
 
+/** Keys a JavaScript object does not keep as plain data (`__proto__` is dropped silently). */
+export const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+// `env.NAME` and `files[i].template`: parsed as templates in finalize.
+function isTemplatePath(path: readonly (string | number)[]): boolean {
+  return (path.length === 2 && path[0] === 'env') || (path.length === 3 && path[0] === 'files' && path[2] === 'template');
+}
+
+/**
+ * Replaces `${NAME}` in a template's literal text, once it is parsed: an
+ * environment value holding `{{secret.X}}` stays that text, never an
+ * expression. `where` names the entry for errors.
+ */
+export function interpolateLiterals(text: string, env: NodeJS.ProcessEnv, where: readonly (string | number)[]): string {
+  return interpolateString(text, env, where);
+}
+
 /**
  * Replaces `${NAME}` in every string of a parsed config with secretvisor's own
  * environment; `$$` is a literal `$`. An undefined name, or a YAML alias that
@@ -21,7 +38,19 @@ export function interpolateEnv(
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item, index) => interpolateEnv(item, env, [...path, index], ancestors));
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolateEnv(item, env, [...path, key], ancestors)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => {
+        if (PROTOTYPE_NAMES.has(key)) {
+          throw new ConfigError(`${formatPath([...path, key])}: "${key}" cannot be a key: JavaScript objects treat it as their prototype`, {
+            hint: 'rename it',
+          });
+        }
+        const at = [...path, key];
+        // Templates are interpolated after they are parsed (see interpolateLiterals): text from the environment stays literal.
+        if (typeof item === 'string' && isTemplatePath(at)) return [key, item];
+        return [key, interpolateEnv(item, env, at, ancestors)];
+      }),
+    );
   } finally {
     ancestors.delete(value);
   }

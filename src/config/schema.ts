@@ -147,7 +147,6 @@ const awsSource = z.strictObject({
   endpoint: z.string().url().optional().describe('A VPC or PrivateLink endpoint.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
-  maxResponseSize: responseSize.optional(),
   cache: sourceCache.optional(),
   ...commonSourceKeys,
 });

@@ -8,6 +8,7 @@ import type { WalkCache } from '../permissions/trusted-path.js';
 import { readSecretFile, type SecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
 import { fileAccessError } from './file-access-error.js';
+import { settleBounded } from './settle-bounded.js';
 import { watchFileSource } from './watch-file-source.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';
 
@@ -30,19 +31,18 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
       const cache: WalkCache = new Map();
       await checkSecretFolder(root, { policy: config.permissions, log, what, cache });
       const names = (await listEntries(config.path, what)).filter((name) => !name.startsWith('.')).sort();
-      const targets = await settleInOrder(names.map((name) => resolveKey(join(config.path, name), root, name, what)));
+      const targets = await settleBounded(names, (name) => resolveKey(join(config.path, name), root, name, what));
       for (const folder of new Set(targets.filter((target) => target !== undefined).map((target) => dirname(target)))) {
         if (folder !== root) await checkSecretFolder(folder, { policy: config.permissions, log, what, cache });
       }
       const keys = names.filter((_, index) => targets[index] !== undefined);
-      const files = await settleInOrder(
-        keys.map((name) =>
-          readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}`, cache }).catch((error: unknown) => {
-            // Listed a moment ago: a key gone now is a swap under way (Kubernetes' ..data), worth reading again.
-            if (error instanceof NotFoundError) throw new SourceUnavailableError(`${what}: key ${name} vanished while reading`, { cause: error });
-            throw error;
-          }),
-        ),
+      // Bounded: 20,000 keys opened at once ran out of file descriptors (EMFILE) and memory.
+      const files = await settleBounded(keys, (name) =>
+        readSecretFile(join(config.path, name), { policy: config.permissions, log, what: `${what}, key ${name}`, cache }).catch((error: unknown) => {
+          // Listed a moment ago: a key gone now is a swap under way (Kubernetes' ..data), worth reading again.
+          if (error instanceof NotFoundError) throw new SourceUnavailableError(`${what}: key ${name} vanished while reading`, { cause: error });
+          throw error;
+        }),
       );
       const entries = new Map(keys.map((name, index) => [name, new SecretValue(stripOneNewline((files[index] as SecretFile).value.reveal()))] as const));
       const updatedAt = new Date(Math.max(0, ...files.map((file) => file.stats.mtimeMs)));
@@ -84,19 +84,6 @@ async function resolveKey(path: string, root: string, name: string, what: string
     });
   }
   return (await stat(target)).isDirectory() ? undefined : target;
-}
-
-/**
- * Awaits every promise, so none is left running, then returns the values in
- * order or throws the first failure in order — the same error whatever
- * finished first.
- */
-async function settleInOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  return results.map((result) => {
-    if (result.status === 'rejected') throw result.reason;
-    return result.value;
-  });
 }
 
 function stripOneNewline(value: string): string {

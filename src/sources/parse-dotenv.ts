@@ -1,5 +1,6 @@
 import { parse } from 'dotenv';
 import { SecretDataError } from '../errors.js';
+import { PROTOTYPE_NAMES } from '../config/interpolate.js';
 
 // `[^]*`, not `.*`: a value may hold U+2028 and U+2029, which `.` does not match.
 const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]\s?([^]*)$/;
@@ -26,6 +27,11 @@ function validateLines(text: string, where: string): void {
     if (match === null) {
       throw new SecretDataError(`${where}: line ${index + 1} is not KEY=value`, {
         hint: 'fix the line, or quote a value that spans several lines',
+      });
+    }
+    if (PROTOTYPE_NAMES.has(match[1] as string)) {
+      throw new SecretDataError(`${where}: line ${index + 1} sets ${match[1]}, which cannot be a key: a JavaScript object treats it as its prototype (dotenv drops it silently)`, {
+        hint: 'rename the key',
       });
     }
     const value = (match[2] as string).trimStart();

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
-import { SecretDataError } from '../errors.js';
+import { SecretDataError, SourceUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
 import { currentUid, inspectSecretFile, type PermissionFinding } from '../permissions/inspect-mode.js';
@@ -85,7 +85,14 @@ async function openForReading(path: string, what: string) {
     // holding a thread that even process exit waits for. No effect on regular files.
     return await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') {
+      throw new SourceUnavailableError(`${what}: cannot open ${path}: too many open files (${code})`, {
+        hint: 'raise the open-file limit (ulimit -n, or LimitNOFILE= in the unit); secretvisor itself opens at most 32 secret files at a time',
+        cause: error,
+      });
+    }
+    if (code === 'ELOOP') {
       throw new SecretDataError(`${what}: ${path} is a symlink loop`, { hint: 'fix the link', cause: error });
     }
     throw await fileAccessError(error, { what, path, kind: 'file' });

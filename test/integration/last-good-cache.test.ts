@@ -121,7 +121,8 @@ describe('last-good cache', () => {
     vault.faults.status = 403;
     vault.faults.paths = ['secret/'];
     const result = await runCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    expect(result.code).toBe(69);
+    // A denial is final at start-up: 77 at once (fail fast), and the cache is never a way around it.
+    expect(result.code).toBe(77);
     expect(logText(result.stderr)).toContain('its cache entry is deleted');
     expect(existsSync(p.cacheFile)).toBe(false);
     expect(readRecords(p.records)).toEqual([]);

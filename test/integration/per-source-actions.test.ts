@@ -48,7 +48,7 @@ describe('onChange per source', () => {
     const s = await supervise();
     rotate(s, 'db.env', 'DB_PASSWORD');
     await waitForRecords(s.records, (lines) => lines.filter((line) => line.event === 'start').length === 2, 'a second start');
-    expect(readRecords(s.records).map((line) => line.signal ?? line.event)).toEqual(['start', 'stop', 'start']);
+    expect(readRecords(s.records).map((line) => line.signal ?? line.event)).toEqual(['start', 'SIGTERM', 'start']);
   });
 
   it('restart wins when a restarting and a signalled source change in one reload', async () => {
@@ -56,7 +56,7 @@ describe('onChange per source', () => {
     rotate(s, 'keys.env', 'API_KEY');
     rotate(s, 'db.env', 'DB_PASSWORD');
     await waitForRecords(s.records, (lines) => lines.filter((line) => line.event === 'start').length === 2, 'a second start');
-    expect(readRecords(s.records).map((line) => line.signal ?? line.event)).toEqual(['start', 'stop', 'start']);
+    expect(readRecords(s.records).map((line) => line.signal ?? line.event)).toEqual(['start', 'SIGTERM', 'start']);
     expect(s.cli.stderr).not.toContain('sending SIGUSR1');
   });
 

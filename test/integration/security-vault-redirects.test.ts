@@ -144,3 +144,18 @@ describe('Vault credentials never leave for another host', () => {
     expect(result.stdout).not.toContain(planted);
   });
 });
+
+describe('Vault answers have a capped size', () => {
+  it('refuses an answer over maxResponseSize (default 1MiB) with exit 65, and takes it when the cap is raised', async () => {
+    const vault = await vaultServer();
+    const token = vault.tokens.create({ id: randomSecret('token') });
+    const big = `${randomSecret('big')}${'x'.repeat(2 * 1024 * 1024)}`;
+    vault.secrets.putKv2('secret', 'app', { BIG: big });
+    const dir = tempDir('sv-size-');
+    const refused = await runCli(['check', '-c', config(dir, vault.address)], { cwd: dir, env: env({ VAULT_TOKEN: token }) });
+    expect(refused.code, refused.stderr).toBe(65);
+    expect(logText(refused.stderr)).toContain("Vault's answer for /v1/secret/data/app is larger than 1MiB; it was cut off unread");
+    const raised = await runCli(['check', '-c', config(dir, vault.address, '    maxResponseSize: 4MiB\n    asEnv: false\n')], { cwd: dir, env: env({ VAULT_TOKEN: token }) });
+    expect(raised.code, raised.stderr).toBe(0);
+  });
+});
