@@ -200,7 +200,7 @@ scopes:
 
     // Without the role the host's own account is asked, which has no such secret: the role really was used.
     const withoutRole = await runCli(['check', '-c', workspace(yaml(false), '5s').config, '-s', 'worker', '-p', 'finance'], { env: cliEnv() });
-    expect(withoutRole.code).toBe(69);
+    expect(withoutRole.code).toBe(66);
     expect(logText(withoutRole.stderr)).toContain('ResourceNotFoundException');
   });
 
