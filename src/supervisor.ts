@@ -67,7 +67,7 @@ export class Supervisor {
     this.#done = new Promise((resolve) => (this.#finish = resolve));
     const { onChange, onExit } = options.config;
     this.#child = new SupervisedChild({
-      command: wrapForParentDeath(options.command, onChange.stopSignal, options.parentEnv.PATH),
+      command: wrapForParentDeath(options.command, onChange.stopSignal, options.parentEnv),
       ownGroup: options.ownGroup,
       childUser: options.childUser,
       inheritedFds: options.inheritedFds,

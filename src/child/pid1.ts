@@ -35,11 +35,15 @@ export function wrapForPid1(command: Command, options: { isPid1: boolean; path: 
  * Wraps `command` in util-linux `setpriv --pdeathsig SIGNAL`, so that the
  * child gets `signal` if secretvisor dies without stopping it (SIGKILL, the
  * OOM killer). Unchanged under tini (as PID 1, the whole namespace ends with
- * secretvisor) and where setpriv is missing.
+ * secretvisor), where setpriv is missing, and in a systemd unit (`INVOCATION_ID`
+ * set): there the unit's control group already ends every process when
+ * secretvisor dies, and setpriv cannot run at all under the shipped units'
+ * seccomp filter ("activate capabilities: Operation not permitted", exit 127,
+ * seen under a real systemd 252).
  */
-export function wrapForParentDeath(command: Command, signal: NodeJS.Signals, path: string | undefined): Command {
-  if (command.forwardsSignals === true || process.platform !== 'linux') return command;
-  const setpriv = findProgram('setpriv', path);
+export function wrapForParentDeath(command: Command, signal: NodeJS.Signals, env: NodeJS.ProcessEnv): Command {
+  if (command.forwardsSignals === true || process.platform !== 'linux' || env.INVOCATION_ID !== undefined) return command;
+  const setpriv = findProgram('setpriv', env.PATH);
   if (setpriv === undefined) return command;
   return { file: setpriv, args: ['--pdeathsig', signal, '--', command.file, ...command.args], program: command.program ?? command.file };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { onPath, describeReal } from './tools/require-tool.js';
-import { aliveIn, environOf, idsOf, journal, mainPid, serviceChild, show, waitFor, type JournalEntry } from './systemd/inspect.js';
+import { aliveIn, environOf, idsOf, journal, mainPid, serviceChild, show, waitFor } from './systemd/inspect.js';
 import { bootMachine, writeInside, type Machine } from './systemd/machine.js';
 import { installProduct, REPO } from './systemd/product.js';
 import { ensureRootfs } from './systemd/rootfs.js';
@@ -182,18 +182,18 @@ describeReal(
       expect(reloads).toEqual([]);
     }, TEST_TIMEOUT_MS);
 
-    it('systemctl start returns only after READY=1: while a source is missing the unit stays activating and warns', async () => {
-      let returned = false;
-      const start = machine.run(['systemctl', 'start', ROTATION], { timeoutMs: 120_000 }).finally(() => (returned = true));
-      const warning = await waitFor(
-        async () => (await journal(machine, ['-u', ROTATION])).find((entry) => entry.message.includes('not reachable yet')),
-        `secretvisor's warning that the rotation pool's source is missing`,
+    it('a missing source fails the start at once (66, no restart loop); once it exists, systemctl start returns only after READY=1', async () => {
+      const failed = await machine.run(['systemctl', 'start', ROTATION], { timeoutMs: 120_000 });
+      expect(failed.code, 'systemctl start succeeded without the source').not.toBe(0);
+      expect(await show(machine, ROTATION, ['ExecMainStatus', 'NRestarts'])).toMatchObject({ ExecMainStatus: '66', NRestarts: '0' });
+      const error = await waitFor(
+        async () => (await journal(machine, ['-u', ROTATION])).find((entry) => entry.message.includes('/var/lib/noxus-worker-rotation/pool.env')),
+        "secretvisor's error naming the rotation pool's missing file",
         60_000,
       );
-      expect(returned, 'systemctl start returned before READY=1').toBe(false);
-      expect((await show(machine, ROTATION, ['ActiveState'])).ActiveState).toBe('activating');
+      expect(error.priority, 'journal priority of secretvisor errors').toBe(3);
       await writeRotationSecret(machine, randomSecret('rotating-token-1'));
-      const result = await start;
+      const result = await machine.run(['systemctl', 'start', ROTATION], { timeoutMs: 120_000 });
       expect(result.code, result.stderr).toBe(0);
       const state = await show(machine, ROTATION, ['ActiveState', 'SubState', 'MainPID']);
       expect(state).toMatchObject({ ActiveState: 'active', SubState: 'running' });
@@ -201,13 +201,12 @@ describeReal(
       const child = await serviceChild(machine, Number(state.MainPID));
       expect(child).toBeDefined();
       expect((await environOf(machine, child as number)).get('ROTATING_TOKEN')).toBe(rotationValue);
-      checkWarningPriority(warning);
     }, TEST_TIMEOUT_MS);
 
-    it('journalctl -p warning shows secretvisor’s warnings once they carry a journald priority', async () => {
-      const warnings = (await journal(machine, ['-u', ROTATION, '-p', 'warning'])).filter((entry) => entry.message.includes('not reachable yet'));
-      if (WARNING_PRIORITY <= 4) expect(warnings.length).toBeGreaterThan(0);
-      else expect(warnings, 'journald now files the warning at warning priority: set WARNING_PRIORITY to 4').toEqual([]);
+    it('journalctl -p warning shows secretvisor’s warnings and errors, at their journald priority', async () => {
+      const entries = (await journal(machine, ['-u', ROTATION, '-p', 'warning'])).filter((entry) => entry.message.includes('/var/lib/noxus-worker-rotation/pool.env'));
+      expect(entries.length).toBeGreaterThan(0);
+      for (const entry of entries) expect(entry.priority).toBeLessThanOrEqual(WARNING_PRIORITY);
     }, TEST_TIMEOUT_MS);
 
     it('a rotated secret restarts the service, not the unit (NRestarts=0, same MainPID)', async () => {
@@ -302,10 +301,6 @@ async function writeRotationSecret(machine: Machine, value: string): Promise<voi
   await machine.ok(['sh', '-c', 'umask 077 && cat > "$1/.pool.env.tmp" && chown "$2" "$1/.pool.env.tmp" && mv -f "$1/.pool.env.tmp" "$1/pool.env"', 'sh', ROTATION_DIR, owner], {
     input: `ROTATING_TOKEN=${value}\n`,
   });
-}
-
-function checkWarningPriority(warning: JournalEntry): void {
-  expect(warning.priority, 'journal priority of secretvisor warnings (see WARNING_PRIORITY)').toBe(WARNING_PRIORITY);
 }
 
 /** The installed config plus a file output for every service and the rotation pool, with its unit's state folder. */
