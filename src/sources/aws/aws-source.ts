@@ -2,7 +2,8 @@ import type { AwsSourceConfig } from '../../config/config.js';
 import { SourceUnavailableError } from '../../errors.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { acquireClient, type ClientLease } from './aws-client.js';
-import { isExpiredCredentialsError, toSourceError } from './aws-errors.js';
+import { toSourceError } from './aws-errors.js';
+import { holdClient } from './held-client.js';
 import { startRefreshTimer, type RefreshTimer } from './refresh-timer.js';
 import { getRoleSessionName } from './role-session-name.js';
 import { mapSecretValue } from './secret-values.js';
@@ -18,48 +19,28 @@ import { findVersionWithStage } from './version-stage.js';
 export function createAwsSource(context: SourceContext<AwsSourceConfig>): SecretSource {
   const { config } = context;
   const log = context.log.child({ source: config.name, secretId: config.secretId });
-  let lease: Promise<ClientLease> | undefined;
   let last: Snapshot | undefined;
   let timer: RefreshTimer | undefined;
 
-  const getLease = (): Promise<ClientLease> => {
-    lease ??= acquireClient({
-      region: config.region,
-      endpoint: config.endpoint,
-      roleArn: config.roleArn,
-      externalId: config.externalId,
-      sessionName: getRoleSessionName(context.service, context.pool),
-    }).catch((error: unknown) => {
-      lease = undefined;
-      throw error;
-    });
-    return lease;
-  };
-
-  const call = async <T>(operation: string, send: (held: ClientLease) => Promise<T>): Promise<T> => {
-    const leased = getLease();
-    const held = await leased.catch((error: unknown) => {
-      throw toSourceError(error, { source: config.name, secretId: config.secretId, operation });
-    });
-    try {
-      return await send(held);
-    } catch (error) {
-      if (isExpiredCredentialsError(error) && lease === leased) {
-        // The SDK still trusts its cached credentials; a new client asks for fresh ones on the next read.
-        log.warn({ operation }, 'AWS says the credentials expired; the next read starts with fresh ones');
-        lease = undefined;
-        held.discard();
-      }
-      throw toSourceError(error, { source: config.name, secretId: config.secretId, operation });
-    }
-  };
+  const aws = holdClient<ClientLease>({
+    acquire: () =>
+      acquireClient({
+        region: config.region,
+        endpoint: config.endpoint,
+        roleArn: config.roleArn,
+        externalId: config.externalId,
+        sessionName: getRoleSessionName(context.service, context.pool),
+      }),
+    log,
+    toError: (operation, error) => toSourceError(error, { source: config.name, secretId: config.secretId, operation }),
+  });
 
   return {
     name: config.name,
     kind: config.type,
 
     async read(signal: AbortSignal): Promise<Snapshot> {
-      const described = await call('DescribeSecret', ({ client, sdk }) =>
+      const described = await aws.call('DescribeSecret', ({ client, sdk }) =>
         client.send(new sdk.DescribeSecretCommand({ SecretId: config.secretId }), { abortSignal: signal }),
       );
       if (described.DeletedDate !== undefined) {
@@ -83,7 +64,7 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
         last = { ...last, updatedAt };
         return last;
       }
-      const value = await call('GetSecretValue', ({ client, sdk }) =>
+      const value = await aws.call('GetSecretValue', ({ client, sdk }) =>
         client.send(new sdk.GetSecretValueCommand({ SecretId: config.secretId, VersionId: versionId }), {
           abortSignal: signal,
         }),
@@ -105,9 +86,7 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
     async close(): Promise<void> {
       timer?.stop();
       timer = undefined;
-      const held = lease;
-      lease = undefined;
-      if (held !== undefined) (await held.catch(() => undefined))?.release();
+      await aws.release();
     },
   };
 }

@@ -5,7 +5,8 @@ import { backoffDelay } from '../../watch/backoff.js';
 import { digestEntries } from '../content-digest.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { acquireSsmClient, type SsmClientLease } from './aws-client.js';
-import { failFastAtStartup, isExpiredCredentialsError, isThrottlingError, toSourceError } from './aws-errors.js';
+import { failFastAtStartup, isThrottlingError, toSourceError } from './aws-errors.js';
+import { holdClient } from './held-client.js';
 import { startRefreshTimer, type RefreshTimer } from './refresh-timer.js';
 import { getRoleSessionName } from './role-session-name.js';
 import { chunk, lastModified, mapParameters, versionSignature, type RawParameter } from './ssm-parameters.js';
@@ -30,49 +31,29 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
   const { config } = context;
   const subject = config.path ?? (config.names ?? []).join(', ');
   const log = context.log.child({ source: config.name, ...(config.path === undefined ? { names: config.names } : { path: config.path }) });
-  let lease: Promise<SsmClientLease> | undefined;
   let last: { readonly snapshot: Snapshot; readonly signature: string } | undefined;
   let timer: RefreshTimer | undefined;
   let throttles = 0;
   let quietUntil = 0;
 
-  const getLease = (): Promise<SsmClientLease> => {
-    lease ??= acquireSsmClient({
-      region: config.region,
-      endpoint: config.endpoint,
-      roleArn: config.roleArn,
-      externalId: config.externalId,
-      sessionName: getRoleSessionName(context.service, context.pool),
-    }).catch((error: unknown) => {
-      lease = undefined;
-      throw error;
-    });
-    return lease;
-  };
-
-  const send = async <T>(operation: string, call: (held: SsmClientLease) => Promise<T>): Promise<T> => {
-    const leased = getLease();
-    const held = await leased.catch((error: unknown) => {
-      throw new FailedCall(operation, error);
-    });
-    try {
-      return await call(held);
-    } catch (error) {
-      if (isExpiredCredentialsError(error) && lease === leased) {
-        // The SDK still trusts its cached credentials; a new client asks for fresh ones on the next read.
-        log.warn({ operation }, 'AWS says the credentials expired; the next read starts with fresh ones');
-        lease = undefined;
-        held.discard();
-      }
-      throw new FailedCall(operation, error);
-    }
-  };
+  const aws = holdClient<SsmClientLease>({
+    acquire: () =>
+      acquireSsmClient({
+        region: config.region,
+        endpoint: config.endpoint,
+        roleArn: config.roleArn,
+        externalId: config.externalId,
+        sessionName: getRoleSessionName(context.service, context.pool),
+      }),
+    log,
+    toError: (operation, error) => new FailedCall(operation, error),
+  });
 
   const readPath = async (path: string, signal: AbortSignal): Promise<RawParameter[]> => {
     const parameters: RawParameter[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await send('GetParametersByPath', ({ client, sdk }) =>
+      const page = await aws.call('GetParametersByPath', ({ client, sdk }) =>
         client.send(
           new sdk.GetParametersByPathCommand({
             Path: path,
@@ -101,7 +82,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
     const parameters: RawParameter[] = [];
     const missing: string[] = [];
     for (const batch of chunk(names, PARAMETERS_PER_CALL)) {
-      const answer = await send('GetParameters', ({ client, sdk }) =>
+      const answer = await aws.call('GetParameters', ({ client, sdk }) =>
         client.send(new sdk.GetParametersCommand({ Names: batch, WithDecryption: true }), { abortSignal: signal }),
       );
       parameters.push(...toRawParameters(answer.Parameters));
@@ -168,9 +149,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
     async close(): Promise<void> {
       timer?.stop();
       timer = undefined;
-      const held = lease;
-      lease = undefined;
-      if (held !== undefined) (await held.catch(() => undefined))?.release();
+      await aws.release();
     },
   };
 }
