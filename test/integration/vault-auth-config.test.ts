@@ -51,9 +51,9 @@ describe('vault auth methods aws and jwt: config', () => {
     expect(text).toContain(message);
   });
 
-  it('a jwt file that does not exist: the error names auth.jwtFile and its path', async () => {
+  it('a jwt file that does not exist: exit 66 at once, naming auth.jwtFile and its path', async () => {
     const { code, text } = await check('{ method: jwt, role: worker, jwtFile: /nonexistent/secretvisor-test/token }');
-    expect(code).not.toBe(0);
+    expect(code).toBe(66);
     expect(text).toContain('auth.jwtFile');
     expect(text).toContain('/nonexistent/secretvisor-test/token');
   });
