@@ -1,5 +1,6 @@
 import { SourceUnavailableError } from '../../errors.js';
 import type { RawVaultAuth } from '../../config/schema.js';
+import { withoutNodeVersionWarning } from '../aws/aws-client.js';
 
 type AwsAuth = Extract<RawVaultAuth, { method: 'aws' }>;
 
@@ -42,7 +43,9 @@ interface SignedRequest {
 export async function signCallerIdentity(auth: AwsAuth, env: NodeJS.ProcessEnv, what: string): Promise<IamLoginFields> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const endpoint = auth.stsEndpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_STS) ?? (auth.region === undefined ? GLOBAL_STS_ENDPOINT : undefined);
-  const client = new STSClient({ region: auth.region ?? GLOBAL_STS_REGION, maxAttempts: 1, ...(endpoint === undefined ? {} : { endpoint }) });
+  const client = withoutNodeVersionWarning(
+    () => new STSClient({ region: auth.region ?? GLOBAL_STS_REGION, maxAttempts: 1, ...(endpoint === undefined ? {} : { endpoint }) }),
+  );
   let signed: SignedRequest | undefined;
   client.middlewareStack.addRelativeTo(
     <A extends { readonly request: unknown }, R>(next: (args: A) => Promise<R>) =>
