@@ -71,6 +71,11 @@ function credentialFiles(config: VaultSourceConfig | AwsSourceConfig | SsmSource
       return [auth.roleIdFile, auth.secretIdFile].filter((path): path is string => path !== undefined);
     case 'kubernetes':
       return auth.jwtFile === undefined ? [] : [auth.jwtFile];
+    case 'jwt':
+      return [auth.jwtFile];
+    case 'aws':
+      // The AWS SDK's own chain finds the credentials (instance profile, environment, profile files).
+      return [];
   }
 }
 

@@ -202,6 +202,10 @@ function finalizeVaultAuth(
       };
     case 'kubernetes':
       return { ...auth, jwtFile: auth.jwtFile === undefined ? undefined : absolute(auth.jwtFile) };
+    case 'aws':
+      return auth;
+    case 'jwt':
+      return { ...auth, jwtFile: absolute(auth.jwtFile) };
     default:
       return assertNever(auth);
   }

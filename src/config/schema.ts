@@ -111,6 +111,24 @@ const vaultAuth = z.discriminatedUnion('method', [
     jwtFile: filePath.optional().describe('Default: the service account token.'),
     mount: z.string().min(1).optional().describe('Auth mount path; default kubernetes.'),
   }),
+  z.strictObject({
+    method: z.literal('aws'),
+    role: z.string().min(1).describe('The Vault role of the aws auth method (auth/<mount>/role/<role>, auth_type=iam).'),
+    mount: z.string().min(1).optional().describe('Auth mount path; default aws.'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'expected an AWS region such as us-east-1 or eu-central-1' })
+      .optional()
+      .describe("Sign for this region's STS endpoint (sts.<region>.amazonaws.com), as Vault's sts_endpoint/sts_region must match; default: the global endpoint sts.amazonaws.com (us-east-1), Vault's default."),
+    stsEndpoint: z.string().url().optional().describe('STS endpoint URL to sign the request for; default AWS_ENDPOINT_URL_STS, else by region.'),
+    headerValue: z.string().min(1).optional().describe("Signed X-Vault-AWS-IAM-Server-ID header; must equal the mount's iam_server_id_header_value."),
+  }),
+  z.strictObject({
+    method: z.literal('jwt'),
+    role: z.string().min(1).describe('The Vault role of the jwt auth method (auth/<mount>/role/<role>).'),
+    jwtFile: filePath.describe('File holding the JWT (a projected service-account token, a CI identity token); read again at every login.'),
+    mount: z.string().min(1).optional().describe('Auth mount path; default jwt.'),
+  }),
 ]);
 
 // Opt-in encrypted last-good cache of a remote source (docs/zero-downtime.md).

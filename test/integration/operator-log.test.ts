@@ -103,7 +103,7 @@ describe('config mistakes an operator makes', () => {
     [
       'method: aprole',
       '  v: { type: vault, address: "http://127.0.0.1:1", path: secret/data/x, auth: { method: aprole } }',
-      'sources.v.auth.method: unknown method "aprole"; expected one of "token", "approle", "kubernetes" (did you mean "approle"?)',
+      'sources.v.auth.method: unknown method "aprole"; expected one of "token", "approle", "kubernetes", "aws", "jwt" (did you mean "approle"?)',
     ],
   ])('an unknown %s names the values that exist, at its path', async (_name, source, message) => {
     const dir = makeProject({ 'secretvisor.yaml': `version: 1\nsources:\n${source}\n` });

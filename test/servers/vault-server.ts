@@ -99,7 +99,7 @@ async function handleHttp(req: IncomingMessage, res: ServerResponse, parts: Serv
     res.writeHead(faults.redirectStatus, { Location: `${faults.redirectTo}${url.pathname}${url.search}` }).end();
     return;
   }
-  const reply = getReply({ apiPath, method, namespace, raw, url, req }, parts, faulty);
+  const reply = await getReply({ apiPath, method, namespace, raw, url, req }, parts, faulty);
   entry.status = reply.status;
   send(res, reply);
 }
@@ -113,7 +113,7 @@ interface RawRequest {
   readonly req: IncomingMessage;
 }
 
-function getReply(request: RawRequest, parts: ServerParts, faulty: boolean): VaultReply {
+function getReply(request: RawRequest, parts: ServerParts, faulty: boolean): VaultReply | Promise<VaultReply> {
   if (request.apiPath === undefined) return fail(404);
   if (request.raw === undefined) return fail(413, 'request body too large');
   const { faults } = parts;

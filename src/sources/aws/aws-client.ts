@@ -178,7 +178,7 @@ const NODE_VERSION_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DIS
  * the switch synchronously while constructing and then never warns again, so
  * it is set only for that moment and the child never inherits it.
  */
-function withoutNodeVersionWarning<T>(construct: () => T): T {
+export function withoutNodeVersionWarning<T>(construct: () => T): T {
   if (process.env[NODE_VERSION_WARNING_SWITCH] !== undefined) return construct();
   process.env[NODE_VERSION_WARNING_SWITCH] = 'true';
   try {

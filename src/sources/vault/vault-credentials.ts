@@ -71,6 +71,11 @@ export async function readKubernetesJwt(auth: AuthOf<'kubernetes'>, input: Crede
   return readNonEmpty(auth.jwtFile ?? DEFAULT_JWT_FILE, 'auth.jwtFile', input);
 }
 
+/** The JWT of the `jwt` method, read afresh from `jwtFile` at each login, so a rotated token (a projected service-account token) is the one sent. */
+export async function readJwtCredential(auth: AuthOf<'jwt'>, input: CredentialInput): Promise<SecretValue> {
+  return readNonEmpty(auth.jwtFile, 'auth.jwtFile', input);
+}
+
 /** Throws ConfigError unless exactly one of `roleId` and `roleIdFile` is set. */
 export function validateAppRoleAuth(auth: AuthOf<'approle'>, what: string): void {
   if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {

@@ -74,8 +74,14 @@ export function getRequestError(error: unknown, call: VaultCall, timeoutMs: numb
   return new VaultRequestError(status, scrub(tidy(reason), getCredentials(call)));
 }
 
+// Login fields that name things rather than prove identity: Vault's errors quote them ("entry for role worker not found").
+const PUBLIC_FIELDS = new Set(['role', 'iam_http_request_method']);
+
 function getCredentials(call: VaultCall): string[] {
-  const values = Object.values(call.body ?? {}).filter((value): value is string => typeof value === 'string');
+  const values = Object.entries(call.body ?? {})
+    .filter(([name]) => !PUBLIC_FIELDS.has(name))
+    .map(([, value]) => value)
+    .filter((value): value is string => typeof value === 'string');
   if (call.token !== undefined) values.push(call.token.reveal());
   return values.filter((value) => value.length >= 4);
 }

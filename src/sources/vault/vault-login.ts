@@ -6,7 +6,8 @@ import { VaultRequestError } from './vault-http.js';
 import { describeFailure, toVaultSourceError } from './vault-failure.js';
 import { sourceFailure, vaultFailureKind } from '../failure-kind.js';
 import { getNumber, getObject } from './json-fields.js';
-import { readAppRoleCredentials, readKubernetesJwt, readTokenCredential, type CredentialInput } from './vault-credentials.js';
+import { readAppRoleCredentials, readJwtCredential, readKubernetesJwt, readTokenCredential, type CredentialInput } from './vault-credentials.js';
+import { signCallerIdentity } from './aws-iam-login.js';
 
 /** A usable token and its lease: `ttlMs` 0 means it never expires (a root or periodic-less token). */
 export interface VaultLogin {
@@ -26,7 +27,9 @@ export interface LoginOptions {
 /**
  * Gets a token by the configured method. `token`: read it (tokenFile,
  * VAULT_TOKEN, ~/.vault-token) and look it up, to learn its TTL and check
- * it works. `approle` and `kubernetes`: log in at `auth/<mount>/login`.
+ * it works. `approle`, `kubernetes`, `jwt` and `aws`: log in at
+ * `auth/<mount>/login`, reading the credential afresh each time (a rotated
+ * JWT file, the SDK's current AWS credentials).
  */
 export async function loginVault(options: LoginOptions): Promise<VaultLogin> {
   const { auth, credentials } = options;
@@ -48,6 +51,18 @@ export async function loginVault(options: LoginOptions): Promise<VaultLogin> {
       const path = `auth/${auth.mount ?? 'kubernetes'}/login`;
       const body = { role: auth.role, jwt: jwt.reveal() };
       return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `kubernetes login at ${path}`), options);
+    }
+    case 'jwt': {
+      const jwt = await readJwtCredential(auth, credentials);
+      const path = `auth/${auth.mount ?? 'jwt'}/login`;
+      const body = { role: auth.role, jwt: jwt.reveal() };
+      return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `jwt login at ${path}`), options);
+    }
+    case 'aws': {
+      const signed = await signCallerIdentity(auth, credentials.env, credentials.what);
+      const path = `auth/${auth.mount ?? 'aws'}/login`;
+      const body = { role: auth.role, ...signed };
+      return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `aws login at ${path} (role ${auth.role})`), options);
     }
   }
 }
@@ -73,6 +88,10 @@ function getRefusalHint(auth: RawVaultAuth): string {
       return 'check roleId/roleIdFile and secretIdFile (secret IDs expire and may be single-use), and the auth mount';
     case 'kubernetes':
       return 'check auth.role, that jwtFile holds a current service-account token, and the auth mount';
+    case 'jwt':
+      return "check auth.role, that jwtFile holds a current JWT (not expired) whose aud, iss and subject claims match the role's bound_* settings, and the auth mount";
+    case 'aws':
+      return "check auth.role (auth_type=iam), that its bound_iam_principal_arn names the AWS identity secretvisor runs as, that headerValue matches the mount's iam_server_id_header_value, and that region/stsEndpoint match Vault's sts_endpoint";
   }
 }
 

@@ -7,7 +7,13 @@ export interface AuditEntry {
   /** When OpenBao handled it (RFC 3339). */
   readonly time: string;
   readonly error?: string;
-  readonly request: { readonly path: string; readonly operation: string; readonly namespace?: { readonly path?: string } };
+  readonly request: {
+    readonly path: string;
+    readonly operation: string;
+    readonly namespace?: { readonly path?: string };
+    /** The request's parameters; the audit device HMACs string values (`sys/audit-hash` gives the same hash). */
+    readonly data?: Readonly<Record<string, unknown>>;
+  };
   readonly response?: { readonly data?: Record<string, unknown> };
 }
 

@@ -26,12 +26,14 @@ export function stsError(status: number, code: string, message: string, targets:
 }
 
 /**
- * Answers one STS Query call (`Action=AssumeRole` form POST) for an
- * authenticated user: checks the role's trust (who may assume it, and its
+ * Answers one STS Query call (a form POST) for an authenticated caller:
+ * `GetCallerIdentity` names the caller (what Vault's aws auth asks);
+ * `AssumeRole` checks the role's trust (who may assume it, and its
  * ExternalId condition) and the session name, then issues credentials.
  */
 export function handleSts(params: URLSearchParams, caller: Principal, identities: IdentityRegistry): StsAnswer {
   const action = params.get('Action') ?? '';
+  if (action === 'GetCallerIdentity') return getCallerIdentity(caller);
   if (action !== 'AssumeRole') {
     return stsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
   }
@@ -66,6 +68,15 @@ export function handleSts(params: URLSearchParams, caller: Principal, identities
     `<Expiration>${isoSeconds(principal.expiresAt ?? Date.now())}</Expiration></Credentials>` +
     `</AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`;
   return { status: 200, xml, errorCode: undefined, targets, roleSessionName: sessionName };
+}
+
+function getCallerIdentity(caller: Principal): StsAnswer {
+  const account = caller.arn.split(':')[4] ?? '';
+  const xml =
+    `<GetCallerIdentityResponse xmlns="${STS_NAMESPACE}"><GetCallerIdentityResult>` +
+    `<Arn>${escapeXml(caller.arn)}</Arn><UserId>${escapeXml(caller.accessKeyId)}</UserId><Account>${escapeXml(account)}</Account>` +
+    `</GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
+  return { status: 200, xml, errorCode: undefined, targets: [], roleSessionName: undefined };
 }
 
 function isoSeconds(epochMs: number): string {

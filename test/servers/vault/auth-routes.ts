@@ -2,11 +2,14 @@ import type { TokenStore, VaultToken } from './tokens.js';
 import { denied, fail, noContent, noRoute, ok, rfc3339, type VaultReply } from './envelope.js';
 import { isWrite, parseSeconds, type VaultBackend, type VaultRequest } from './request.js';
 
-/** `auth/<mount>/login` for the approle and kubernetes methods; needs no token. */
-export function handleLogin(request: VaultRequest, backend: VaultBackend, mount: string): VaultReply {
+/** `auth/<mount>/login` for the approle, kubernetes and aws methods; needs no token. */
+export async function handleLogin(request: VaultRequest, backend: VaultBackend, mount: string): Promise<VaultReply> {
   if (!backend.tokens.hasAuthMount(request.namespace, mount)) return noRoute(request.path);
   if (!isWrite(request.method)) return fail(405, 'unsupported operation');
-  const result = backend.tokens.login(request.namespace, mount, request.body);
+  const { tokens } = backend;
+  const result = tokens.isAwsMount(request.namespace, mount)
+    ? await tokens.loginAws(request.namespace, mount, request.body)
+    : tokens.login(request.namespace, mount, request.body);
   if ('status' in result) return fail(result.status, result.error);
   return ok({ auth: getAuthBlock(result.token, backend.tokens) });
 }

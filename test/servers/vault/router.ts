@@ -8,9 +8,9 @@ const LEASE_PATH = /^sys\/(leases\/)?(renew|revoke|lookup)(\/|$)/;
 /**
  * Answers one API request as Vault would once faults are out of the way:
  * health and logins need no token, everything else needs a live token valid
- * in the request's namespace.
+ * in the request's namespace. Only an aws login answers later: it waits for STS.
  */
-export function routeRequest(request: VaultRequest, backend: VaultBackend, sealed: boolean): VaultReply {
+export function routeRequest(request: VaultRequest, backend: VaultBackend, sealed: boolean): VaultReply | Promise<VaultReply> {
   if (request.path === 'sys/health') return getHealth(sealed);
   if (sealed) return fail(503, 'Vault is sealed');
   if (request.namespace !== '' && !backend.namespaces.has(request.namespace)) return denied();

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { verifyIamLogin, type AwsAuthConfig } from './aws-login.js';
 
 /** A token the test Vault issued or was given, with its lease. */
 export interface VaultToken {
@@ -63,14 +64,21 @@ export interface KubernetesRoleOptions {
   readonly tokens?: string[];
 }
 
-/** What both auth methods' roles say about where they are mounted and the tokens they issue. */
+/** An aws auth role (auth_type=iam): logins whose signed sts:GetCallerIdentity STS answers with a bound principal succeed. */
+export interface AwsRoleOptions extends RoleTokenOptions, AwsAuthConfig {
+  readonly role: string;
+  /** `bound_iam_principal_arn`, compared as Vault does with `resolve_aws_unique_ids=false`. */
+  readonly boundIamPrincipalArns: readonly string[];
+}
+
+/** What the auth methods' roles say about where they are mounted and the tokens they issue. */
 type RoleTokenOptions = Pick<AppRoleOptions, 'mount' | 'namespace' | 'tokenTtl' | 'tokenMaxTtl' | 'renewable' | 'tokens'>;
 
 /** The outcome of a login attempt: a token, or the status and error Vault would answer. */
 export type LoginResult = { readonly token: VaultToken } | { readonly status: number; readonly error: string };
 
 interface Role {
-  readonly kind: 'approle' | 'kubernetes';
+  readonly kind: 'approle' | 'kubernetes' | 'aws';
   readonly mount: string;
   readonly namespace: string;
   readonly name: string;
@@ -79,6 +87,7 @@ interface Role {
   readonly tokenMaxTtl: number | undefined;
   readonly renewable: boolean;
   readonly tokens: string[];
+  readonly aws?: AwsRoleOptions;
 }
 
 /** Tokens and the auth roles that issue them. `now` is injectable so that expiry can be tested. */
@@ -86,6 +95,8 @@ export class TokenStore {
   readonly #tokens = new Map<string, VaultToken>();
   readonly #roles: Role[] = [];
   readonly #now: () => number;
+  /** Each aws login that STS vouched for: the URL the client signed for and the principal it named. */
+  readonly awsLogins: { readonly signedUrl: string; readonly arn: string }[] = [];
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
@@ -124,8 +135,14 @@ export class TokenStore {
     this.#addRole('kubernetes', options.role, options.jwt, options);
   }
 
-  #addRole(kind: Role['kind'], name: string, credential: string | undefined, options: RoleTokenOptions): void {
+  /** Registers an aws auth role; the mount's STS endpoint and server ID header come with it, as `config/client` would set them. */
+  addAwsRole(options: AwsRoleOptions): void {
+    this.#addRole('aws', options.role, undefined, options, options);
+  }
+
+  #addRole(kind: Role['kind'], name: string, credential: string | undefined, options: RoleTokenOptions, aws?: AwsRoleOptions): void {
     this.#roles.push({
+      ...(aws === undefined ? {} : { aws }),
       kind,
       mount: options.mount ?? kind,
       namespace: options.namespace ?? '',
@@ -164,6 +181,32 @@ export class TokenStore {
     return {
       token: this.#issue(role, `auth/${mount}/login`, { role: role.name, service_account_name: 'default' }),
     };
+  }
+
+  /**
+   * Logs in at `auth/<mount>/login` of an aws mount: the signed request is
+   * replayed to STS first, then the role is looked up and its bound
+   * principals compared, in OpenBao's order and with its errors.
+   */
+  async loginAws(namespace: string, mount: string, body: Record<string, unknown>): Promise<LoginResult> {
+    const roles = this.#roles.filter((role) => role.kind === 'aws' && role.namespace === namespace && role.mount === mount);
+    const config = roles[0]?.aws;
+    if (config === undefined) return { status: 404, error: `no handler for route "auth/${mount}/login"` };
+    const caller = await verifyIamLogin(body, config);
+    if ('status' in caller) return caller;
+    this.awsLogins.push({ signedUrl: caller.signedUrl, arn: caller.arn });
+    const name = typeof body.role === 'string' && body.role !== '' ? body.role : (caller.arn.split('/').at(-1) as string);
+    const role = roles.find((candidate) => candidate.name === name);
+    if (role === undefined) return { status: 400, error: `entry for role ${name} not found` };
+    if (!role.aws?.boundIamPrincipalArns.includes(caller.arn)) {
+      return { status: 400, error: `IAM Principal "${caller.arn}" does not belong to the role "${name}"` };
+    }
+    return { token: this.#issue(role, `auth/${mount}/login`, { role_tag: '', client_arn: caller.arn, canonical_arn: caller.arn }) };
+  }
+
+  /** True when `mount` in `namespace` is an aws auth mount. */
+  isAwsMount(namespace: string, mount: string): boolean {
+    return this.#roles.some((role) => role.kind === 'aws' && role.namespace === namespace && role.mount === mount);
   }
 
   /** The live token for `id` usable in `namespace`: not revoked, not expired; root-namespace tokens work everywhere. */
