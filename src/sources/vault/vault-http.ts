@@ -7,6 +7,8 @@ export interface VaultCall {
   readonly path: string;
   readonly token?: SecretValue | undefined;
   readonly body?: Readonly<Record<string, unknown>> | undefined;
+  /** The body holds no credential (a certificate request): error texts may quote its values. */
+  readonly publicBody?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -75,7 +77,7 @@ export function getRequestError(error: unknown, call: VaultCall, timeoutMs: numb
 }
 
 function getCredentials(call: VaultCall): string[] {
-  const values = Object.values(call.body ?? {}).filter((value): value is string => typeof value === 'string');
+  const values = Object.values(call.publicBody === true ? {} : (call.body ?? {})).filter((value): value is string => typeof value === 'string');
   if (call.token !== undefined) values.push(call.token.reveal());
   return values.filter((value) => value.length >= 4);
 }
