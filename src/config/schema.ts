@@ -125,7 +125,7 @@ const pkiIssue = z
     role: z.string().min(1).describe('The PKI role that issues the certificate.'),
     commonName: z.string().min(1).describe('The certificate\'s common name (a DNS name the role allows).'),
     altNames: z.array(z.string().min(1)).optional().describe('More DNS names (subject alternative names).'),
-    ipSans: z.array(z.union([z.ipv4(), z.ipv6()])).optional().describe('IP addresses (subject alternative names).'),
+    ipSans: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address such as 10.0.0.5 or fd00::5' })).optional().describe('IP addresses (subject alternative names).'),
     ttl: duration.optional().describe("The certificate's lifetime, in whole seconds or more; default the role's ttl."),
     renewBefore: duration
       .optional()
