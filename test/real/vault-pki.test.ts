@@ -1,7 +1,11 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logText, runCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import { readRecords } from '../helpers/project.js';
 import { trackSecret } from '../helpers/secrets.js';
 import { describeReal } from './tools/require-tool.js';
@@ -188,6 +192,54 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
       expect(new X509Certificate(blocks[0] as string).subject).toContain('CN=api.example.test');
       expect(new X509Certificate(blocks[1] as string).subject).toContain('CN=secretvisor test root');
       expect(await stopRun(cli)).toBe(0);
+    });
+  });
+
+  describe('examples/vault-pki-tls', () => {
+    const EXAMPLE = fileURLToPath(new URL('../../examples/vault-pki-tls/', import.meta.url));
+
+    /** The certificate the server presents and its answer, over TLS trusting only the suite's root CA. */
+    function fetchFrom(port: number): Promise<{ serial: string; body: string }> {
+      return new Promise((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port, ca: rootPem, servername: 'localhost' }, () => {
+          const serial = socket.getPeerX509Certificate()?.serialNumber ?? '';
+          let body = '';
+          socket.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          socket.on('end', () => resolve({ serial, body }));
+          socket.end('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+        });
+        socket.on('error', reject);
+      });
+    }
+
+    it('the server presents a certificate that rotates with no restart (ttl cut to 30s)', async () => {
+      await bao.bao(['write', 'pki/roles/web', 'allowed_domains=localhost', 'allow_bare_domains=true', 'max_ttl=90s']);
+      const dir = join(tempDir('sv-example-pki-'), 'vault-pki-tls');
+      cpSync(EXAMPLE, dir, { recursive: true });
+      const config = join(dir, 'secretvisor.yaml');
+      const shipped = readFileSync(config, 'utf8');
+      expect(shipped).toContain('ttl: 3m');
+      writeFileSync(config, shipped.replace('ttl: 3m', 'ttl: 30s').replace('renewBefore: 30s', 'renewBefore: 8s'));
+      const cli = startCli(['run', '-c', config, '--', process.execPath, join(dir, 'server.mjs')], {
+        cwd: dir,
+        env: baseEnv({ VAULT_ADDR: bao.address, VAULT_TOKEN: token, PORT: '0', SECRETVISOR_LOG_FORMAT: 'json' }),
+      });
+      try {
+        await cli.waitFor((run) => /listening on https:\/\/127\.0\.0\.1:\d+/.test(run.stdout), 'the server to listen', 45_000);
+        const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(cli.stdout)?.[1]);
+        const first = await fetchFrom(port);
+        const pid = /hello from pid (\d+)/.exec(first.body)?.[1];
+        expect(pid).toMatch(/^\d+$/);
+        await cli.waitFor((run) => run.stdout.includes('reloaded the certificate'), 'the server to reload a re-issued certificate', 90_000);
+        const second = await fetchFrom(port);
+        expect(second.serial).not.toBe(first.serial);
+        expect(second.body).toContain(`hello from pid ${pid}`);
+        expect(logText(cli.stderr)).not.toContain('restarting');
+        cli.kill('SIGTERM');
+        expect((await cli.exited()).code).toBe(0);
+      } finally {
+        await cli.discard();
+      }
     });
   });
 });
