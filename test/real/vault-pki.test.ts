@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { parseJsonLines } from '../helpers/json-lines.js';
 import { readRecords } from '../helpers/project.js';
 import { trackSecret } from '../helpers/secrets.js';
 import { describeReal } from './tools/require-tool.js';
@@ -175,6 +176,18 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, [], { VAULT_TOKEN: token }) });
     expect(result.code).toBe(77);
     expect(logText(result.stderr)).toMatch(/issue a certificate at pki\/issue\/other .*403/);
+  });
+
+  it('a ttl over the role max_ttl is capped by OpenBao, and a renewBefore too long for what was issued gives way to a third: both logged', async () => {
+    const ws = workspace(pkiSource({ ttl: '1h', renewBefore: '70s' }), { extra: FILES });
+    const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, [], { VAULT_TOKEN: token }) });
+    expect(result.code, result.stderr).toBe(0);
+    const entries = parseJsonLines<Record<string, unknown>>(result.stderr, (line) => line.startsWith('{'));
+    const capped = entries.find((entry) => typeof entry.msg === 'string' && entry.msg.includes('less than pki.ttl (3600s)'));
+    expect(capped?.lifetimeSeconds as number).toBeLessThanOrEqual(90);
+    expect(entries.some((entry) => typeof entry.msg === 'string' && entry.msg.includes('pki.renewBefore (70s) leaves less than a third'))).toBe(true);
+    const issued = entries.find((entry) => entry.msg === 'Vault issued a certificate');
+    expect(issued?.renewInSeconds as number).toBeLessThanOrEqual(31);
   });
 
   describe('files rendered from the certificate', () => {

@@ -10,6 +10,8 @@ import { getCertificateRenewal } from './pki-schedule.js';
 
 // Node's timers wait at most 2^31 - 1 ms (24.8 days); a certificate may live for months: wake up and look again.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// A lifetime this much shorter than the ttl asked for was capped by Vault, not eaten by the time the request took.
+const CAPPED_SLACK_MS = 5_000;
 
 /** What a {@link CertificateIssuer} needs. */
 export interface CertificateIssuerOptions {
@@ -44,6 +46,7 @@ export class CertificateIssuer {
   readonly #timer: SingleTimer;
   #held: Held | undefined;
   #warnedMargin = false;
+  #warnedCapped = false;
   #stopped = false;
 
   constructor(options: CertificateIssuerOptions) {
@@ -81,6 +84,13 @@ export class CertificateIssuer {
       this.#options.log.warn(
         { renewBeforeSeconds: pki.renewBeforeMs / 1000, lifetimeSeconds: Math.round(lifetimeMs / 1000) },
         `pki.renewBefore (${pki.renewBeforeMs / 1000}s) leaves less than a third of the certificate's lifetime: re-issuing at a third of it instead; lower renewBefore or raise ttl`,
+      );
+    }
+    if (pki.ttlSeconds !== undefined && lifetimeMs < pki.ttlSeconds * 1000 - CAPPED_SLACK_MS && !this.#warnedCapped) {
+      this.#warnedCapped = true;
+      this.#options.log.warn(
+        { ttlSeconds: pki.ttlSeconds, lifetimeSeconds: Math.round(lifetimeMs / 1000) },
+        `Vault issued the certificate for ${Math.round(lifetimeMs / 1000)}s, less than pki.ttl (${pki.ttlSeconds}s): the role's max_ttl (or its CA's own end) caps it; raise max_ttl or lower ttl`,
       );
     }
     const snapshot: Snapshot = { entries: certificate.entries, version: `pki:${certificate.serial}`, updatedAt: new Date(now) };
