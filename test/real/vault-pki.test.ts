@@ -23,7 +23,11 @@ import { cliEnv, logEntries, startRun, starts, stopRun, waitForStarts, waitUntil
 // A real server on a shared, loaded machine: generous limits; every wait is on an event.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 });
 
-const POLICY = 'path "pki/issue/*" { capabilities = ["create", "update"] }\npath "pki/issue/other" { capabilities = ["deny"] }\n';
+const POLICY = [
+  'path "pki/issue/*" { capabilities = ["create", "update"] }',
+  'path "pki/issue/other" { capabilities = ["deny"] }',
+  'path "notpki/issue/*" { capabilities = ["create", "update"] }',
+].join('\n');
 
 describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
   let bao: FileBaoServer;
@@ -39,7 +43,8 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     rootPem = root.data.certificate;
     await bao.bao(['write', 'pki/roles/app', 'allowed_domains=example.test', 'allow_subdomains=true', 'max_ttl=90s']);
     await bao.bao(['write', 'pki/roles/narrow', 'allowed_domains=other.test', 'allow_subdomains=true', 'max_ttl=90s']);
-    await bao.bao(['policy', 'write', 'tls', '-'], { input: POLICY });
+    await bao.bao(['secrets', 'enable', '-path=notpki', 'kv']);
+    await bao.bao(['policy', 'write', 'tls', '-'], { input: `${POLICY}\n` });
     token = trackSecret((await bao.bao(['token', 'create', '-policy=tls', '-ttl=1h', '-field=token'])).trim());
   }, 120_000);
 
@@ -47,8 +52,8 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     await bao?.destroy();
   });
 
-  const pkiSource = (options: { role?: string; ttl?: string; renewBefore?: string } = {}) =>
-    `  tls:\n    type: vault\n    address: ${bao.address}\n    timeout: 2s\n    pki:\n      role: ${options.role ?? 'app'}\n` +
+  const pkiSource = (options: { role?: string; ttl?: string; renewBefore?: string; mount?: string } = {}) =>
+    `  tls:\n    type: vault\n    address: ${bao.address}\n    timeout: 2s\n    pki:\n      mount: ${options.mount ?? 'pki'}\n      role: ${options.role ?? 'app'}\n` +
     `      commonName: api.example.test\n      altNames: [www.example.test]\n      ipSans: [127.0.0.1]\n` +
     `      ttl: ${options.ttl ?? '45s'}\n      renewBefore: ${options.renewBefore ?? '12s'}\n`;
 
@@ -176,6 +181,14 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, [], { VAULT_TOKEN: token }) });
     expect(result.code).toBe(77);
     expect(logText(result.stderr)).toMatch(/issue a certificate at pki\/issue\/other .*403/);
+  });
+
+  it('a mount that is not a PKI engine (a KV v1 mount): exit 65 naming the path and the fix', async () => {
+    const ws = workspace(pkiSource({ mount: 'notpki' }), { extra: FILES });
+    const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, [], { VAULT_TOKEN: token }) });
+    expect(result.code, result.stderr).toBe(65);
+    expect(logText(result.stderr)).toContain(`vault source "tls": Vault's answer for notpki/issue/app holds no certificate and private key`);
+    expect(logText(result.stderr)).toContain('check that mount names a PKI secrets engine');
   });
 
   it('a ttl over the role max_ttl is capped by OpenBao, and a renewBefore too long for what was issued gives way to a third: both logged', async () => {
