@@ -110,11 +110,9 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
         setup = undefined;
         throw error;
       });
-      if (pki !== undefined) {
-        const snapshot = pki.current ?? (await pki.issue((request) => call(parts, request).then(({ response }) => response), signal));
-        refresh.setPolling(false);
-        return snapshot;
-      }
+      // A certificate keeps the refresh polling: a read answers from memory until the re-issue is due, and
+      // offers a certificate whose files could not be written once more.
+      if (pki !== undefined) return pki.current ?? (await pki.issue((request) => call(parts, request).then(({ response }) => response), signal));
       if (last?.kind === 'dynamic' && parts.keeper.isCurrent) return last.snapshot;
       const { response, token } = await call(parts, { method: 'GET', path: config.path, signal });
       const parsed = parseSecretResponse(response, config.path, what, clock.now());
