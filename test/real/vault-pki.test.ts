@@ -130,6 +130,21 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     expect(await stopRun(cli)).toBe(0);
   });
 
+  it('with asEnv: true and keys: renaming, the certificate is in the environment and a re-issue restarts the child once', async () => {
+    const ws = workspace(`${pkiSource({ ttl: '30s', renewBefore: '8s' })}    asEnv: true\n    keys: { WEB_CERT: TLS_CERT }\n`);
+    const cli = startRun(ws, cliEnv(ws, ['WEB_CERT', 'TLS_CERT', 'TLS_KEY'], { VAULT_TOKEN: token }));
+    await waitForStarts(cli, ws, 1);
+    await waitForStarts(cli, ws, 2, 'the restart with the re-issued certificate', 90_000);
+    const [first, second] = readRecords(ws.records).filter((record) => record.event === 'start');
+    const firstCert = new X509Certificate(first?.values.WEB_CERT as string);
+    expect(firstCert.subject).toContain('CN=api.example.test');
+    expect(new X509Certificate(second?.values.WEB_CERT as string).serialNumber).not.toBe(firstCert.serialNumber);
+    expect(first?.values.TLS_CERT).toBeNull();
+    expect(first?.values.TLS_KEY).toBeNull();
+    expect(signals(ws)).toHaveLength(0);
+    expect(await stopRun(cli)).toBe(0);
+  });
+
   it('an outage during renewal keeps the old certificate and logs the time left; once the server is back, re-issued with SIGHUP', async () => {
     const { ws, cli, files, first } = await supervise({ ttl: '60s', renewBefore: '15s' });
     await bao.stop();
