@@ -15,7 +15,6 @@ export const PKI_KEYS = {
 export interface IssuedCertificate {
   readonly entries: ReadonlyMap<string, SecretValue>;
   readonly serial: string;
-  readonly notBefore: Date;
   readonly notAfter: Date;
 }
 
@@ -42,14 +41,7 @@ export function parseIssuedCertificate(response: unknown, path: string, what: st
   } catch {
     throw new SecretDataError(`${what}: the certificate Vault issued at ${path} is not a PEM certificate`);
   }
-  const matches = (() => {
-    try {
-      return parsed.checkPrivateKey(createPrivateKey(privateKey));
-    } catch {
-      return false;
-    }
-  })();
-  if (!matches) {
+  if (!belongsTo(parsed, privateKey)) {
     throw new SecretDataError(`${what}: the private key Vault issued at ${path} does not belong to its certificate (serial ${parsed.serialNumber})`);
   }
   const pem = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
@@ -62,9 +54,16 @@ export function parseIssuedCertificate(response: unknown, path: string, what: st
       [PKI_KEYS.fullChain, new SecretValue(pem(certificate) + caText)],
     ]),
     serial: formatSerial(parsed.serialNumber),
-    notBefore: new Date(parsed.validFrom),
     notAfter: new Date(parsed.validTo),
   };
+}
+
+function belongsTo(certificate: X509Certificate, privateKey: string): boolean {
+  try {
+    return certificate.checkPrivateKey(createPrivateKey(privateKey));
+  } catch {
+    return false;
+  }
 }
 
 function getString(object: Record<string, unknown> | undefined, key: string): string | undefined {
