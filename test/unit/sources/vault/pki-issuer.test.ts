@@ -6,7 +6,12 @@ import { ConfigError, PermissionError, SecretDataError, SourceUnavailableError }
 import { CertificateIssuer } from '../../../../src/sources/vault/pki-issuer.js';
 import type { VaultCall } from '../../../../src/sources/vault/vault-http.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { pinnedClock, quietLog, vaultError } from './fake-vault.js';
+import { expectNoLeak, trackSecret } from '../../../helpers/secrets.js';
+import { captureLog } from '../../../servers/vault/fixtures.js';
+import { sourceCommon } from '../../../helpers/source-config.js';
+import { createVaultSource } from '../../../../src/sources/vault/vault-source.js';
+import { SessionRegistry } from '../../../../src/sources/vault/session-registry.js';
+import { fakeHttp, pinnedClock, quietLog, vaultError } from './fake-vault.js';
 
 const DAY = 86_400_000;
 
@@ -25,8 +30,8 @@ function makeCertificate(days: number): Pem {
 
 const PKI = { mount: 'pki', role: 'web', commonName: 'api.example.test', altNames: ['www.example.test'], ipSans: ['10.0.0.5'], ttlSeconds: 7_776_000, renewBeforeMs: 60_000 };
 
-function makeIssuer(onDue = vi.fn()): { issuer: CertificateIssuer; onDue: typeof onDue } {
-  const issuer = new CertificateIssuer({ pki: PKI, path: 'pki/issue/web', address: 'http://vault:8200', what: 'vault source "tls"', clock: pinnedClock(0), log: quietLog, onDue });
+function makeIssuer(onDue = vi.fn(), log = quietLog): { issuer: CertificateIssuer; onDue: typeof onDue } {
+  const issuer = new CertificateIssuer({ pki: PKI, path: 'pki/issue/web', address: 'http://vault:8200', what: 'vault source "tls"', clock: pinnedClock(0), log, onDue });
   return { issuer, onDue };
 }
 
@@ -102,5 +107,75 @@ describe('CertificateIssuer', () => {
     const notAfter = issuer.notAfter;
     await expect(issuer.issue(async () => Promise.reject(vaultError(undefined, 'ECONNREFUSED')), new AbortController().signal)).rejects.toThrow(SourceUnavailableError);
     expect(issuer.notAfter).toEqual(notAfter);
+  });
+
+  it('a failed re-issue logs the time left: a warning, an error within renewBefore, "expired" after notAfter; never the key', async () => {
+    vi.useFakeTimers({ now: Date.now() });
+    const capture = captureLog();
+    const { issuer } = makeIssuer(vi.fn(), capture.log);
+    for (const line of ninetyDays.privateKey.split('\n')) if (!line.startsWith('-----') && line.length >= 16) trackSecret(line);
+    await issuer.issue(async () => answer(ninetyDays), new AbortController().signal);
+    const notAfter = (issuer.notAfter as Date).getTime();
+    const down = async () => issuer.issue(async () => Promise.reject(vaultError(undefined, 'connect ECONNREFUSED 127.0.0.1:8200')), new AbortController().signal).catch(() => undefined);
+    vi.setSystemTime(notAfter - 3_600_000);
+    await down();
+    vi.setSystemTime(notAfter - 30_000);
+    await down();
+    vi.setSystemTime(notAfter + 1_000);
+    await down();
+    const failures = capture.lines().filter((line) => typeof line.secondsLeft === 'number');
+    expect(failures.map((line) => [line.level, line.secondsLeft])).toEqual([
+      [40, 3_600],
+      [50, 30],
+      [50, 0],
+    ]);
+    expect(failures[0]?.msg).toBe('could not re-issue the certificate (connect ECONNREFUSED 127.0.0.1:8200); keeping the one in place, 3600s left');
+    expect(failures[1]?.msg).toMatch(/the one in place expires in 30s$/);
+    expect(failures[2]?.msg).toMatch(/the one in place expired at \d{4}-/);
+    expectNoLeak(capture.text(), 'the issuer log');
+    issuer.stop();
+  });
+});
+
+describe('a vault source with pki', () => {
+  it('issues once, answers from memory until due, and tells validUntil the certificate notAfter', async () => {
+    const pem = makeCertificate(90);
+    const http = fakeHttp({
+      'auth/token/lookup-self': () => ({ data: { ttl: 0, renewable: false } }),
+      'pki/issue/web': () => answer(pem),
+    });
+    const source = createVaultSource(
+      {
+        config: {
+          ...sourceCommon('tls', { asEnv: false }),
+          type: 'vault',
+          address: 'http://vault:8200',
+          namespace: undefined,
+          caCert: undefined,
+          auth: { method: 'token' },
+          path: 'pki/issue/web',
+          pki: PKI,
+          revokeOnExit: false,
+          timeoutMs: 2_000,
+          redirectOrigins: new Set(),
+          maxResponseBytes: 1024 * 1024,
+        },
+        log: quietLog,
+        env: { VAULT_TOKEN: 'unit-test-token' },
+        service: undefined,
+        pool: undefined,
+      },
+      { createClient: async () => http, sessions: new SessionRegistry(), clock: pinnedClock(0) },
+    );
+    try {
+      expect(source.validUntil?.()).toBeUndefined();
+      const first = await source.read(new AbortController().signal);
+      const second = await source.read(new AbortController().signal);
+      expect(second).toBe(first);
+      expect(http.calls.filter((call) => call.path === 'pki/issue/web')).toHaveLength(1);
+      expect(source.validUntil?.()?.getTime()).toBeGreaterThan(Date.now() + 89 * 86_400_000);
+    } finally {
+      await source.close();
+    }
   });
 });
