@@ -53,13 +53,29 @@ export interface VaultSourceConfig extends SourceCommon {
   readonly namespace: string | undefined;
   readonly caCert: string | undefined;
   readonly auth: RawVaultAuth;
+  /** The Vault path read, or for `pki` the one certificates are issued at (`{mount}/issue/{role}`). */
   readonly path: string;
+  /** Set when the source issues a certificate (POST to `path`) instead of reading a secret. */
+  readonly pki?: PkiIssueConfig | undefined;
   readonly revokeOnExit: boolean;
   readonly timeoutMs: number;
   /** Origins (`https://host:port`) a redirect may lead to, the source's own included when allowed; empty: none. */
   readonly redirectOrigins: ReadonlySet<string>;
   /** Largest answer accepted, in bytes. */
   readonly maxResponseBytes: number;
+}
+
+/** What a Vault source asks the PKI engine for, with defaults applied. */
+export interface PkiIssueConfig {
+  readonly mount: string;
+  readonly role: string;
+  readonly commonName: string;
+  readonly altNames: readonly string[];
+  readonly ipSans: readonly string[];
+  /** The lifetime asked for, in whole seconds; undefined: the role's. */
+  readonly ttlSeconds: number | undefined;
+  /** A certificate is re-issued no later than this before its notAfter, in ms. */
+  readonly renewBeforeMs: number;
 }
 
 /** An AWS Secrets Manager secret. */

@@ -20,6 +20,9 @@ export const DEFAULTS = {
   /** File sources are watched; this slow re-read catches events the watcher lost. */
   fileRefresh: '1m',
   vaultTimeout: '10s',
+  pkiMount: 'pki',
+  /** A certificate is re-issued at about 2/3 of its lifetime, and never later than this before it expires. */
+  pkiRenewBefore: '1m',
   /** The largest secret file too (SPEC): a remote answer holds no more than a file may. */
   maxResponseSize: '1MiB',
   awsVersionStage: 'AWSCURRENT',

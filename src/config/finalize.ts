@@ -9,6 +9,7 @@ import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import type { RawConfig, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
+import { finalizeVaultTarget } from './finalize-vault-target.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -97,14 +98,16 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         throw new ConfigError(`sources.${name}: no Vault address`, { hint: `set address: on source "${name}", or VAULT_ADDR` });
       }
       const caCert = raw.caCert ?? defaults.env.VAULT_CACERT;
+      const target = finalizeVaultTarget(name, raw);
       return {
         ...common,
+        ...target,
+        asEnv: raw.asEnv ?? target.pki === undefined,
         type: 'vault',
         address,
         namespace: raw.namespace ?? defaults.env.VAULT_NAMESPACE,
         caCert: caCert === undefined ? undefined : absolute(caCert),
         auth: finalizeVaultAuth(name, raw.auth ?? { method: 'token' }, absolute),
-        path: raw.path.replace(/^\/+/, ''),
         revokeOnExit: raw.revokeOnExit ?? false,
         timeoutMs: parseDuration(raw.timeout ?? DEFAULTS.vaultTimeout),
         redirectOrigins: finalizeRedirects(name, address, raw.followRedirects ?? 'never'),

@@ -136,13 +136,33 @@ const sourceCache = z
   .strictObject({ maxAge: duration.describe('Start from a cache at most this old when the source is unreachable at start-up.') })
   .describe('Keep the last good values encrypted in cache.dir.');
 
+// `POST {mount}/issue/{role}` of Vault's PKI secrets engine (docs/vault.md, "Certificates").
+const pkiIssue = z
+  .strictObject({
+    mount: z.string().min(1).optional().describe('Mount path of the PKI secrets engine; default pki.'),
+    role: z.string().min(1).describe('The PKI role that issues the certificate.'),
+    commonName: z.string().min(1).describe('The certificate\'s common name (a DNS name the role allows).'),
+    altNames: z.array(z.string().min(1)).optional().describe('More DNS names (subject alternative names).'),
+    ipSans: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address such as 10.0.0.5 or fd00::5' })).optional().describe('IP addresses (subject alternative names).'),
+    ttl: duration.optional().describe("The certificate's lifetime, in whole seconds or more; default the role's ttl."),
+    renewBefore: duration
+      .optional()
+      .describe('Re-issue at about 2/3 of the lifetime, and never later than this before notAfter; default 1m.'),
+  })
+  .describe('Issue a certificate instead of reading path: yields TLS_CERT, TLS_KEY, TLS_CA and TLS_FULLCHAIN (PEM), for files:; asEnv defaults to false.');
+
 const vaultSource = z.strictObject({
   type: z.literal('vault'),
   address: z.string().url().optional().describe('Default: VAULT_ADDR.'),
   namespace: z.string().optional().describe('Default: VAULT_NAMESPACE.'),
   caCert: filePath.optional().describe('PEM file of the CA to trust; default VAULT_CACERT.'),
   auth: vaultAuth.optional().describe('Default: token.'),
-  path: z.string().min(1).describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app).'),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app); give path or pki, not both.'),
+  pki: pkiIssue.optional(),
   revokeOnExit: z.boolean().optional().describe('Revoke dynamic leases when secretvisor exits.'),
   timeout: duration.optional().describe('Per-request timeout; default 10s.'),
   followRedirects: z

@@ -32,6 +32,11 @@ export interface SecretSource {
    */
   read(signal: AbortSignal): Promise<Snapshot>;
   /**
+   * For values that end on their own (a certificate): when the ones read
+   * last stop being valid, for health and metrics to show the time left.
+   */
+  readonly validUntil?: () => Date | undefined;
+  /**
    * Starts noticing changes (file events, refresh timers, lease schedules);
    * calls `onDue` when a re-read is worth doing. May return a promise that
    * settles once watching is live (file watchers finish their first scan).

@@ -12,6 +12,8 @@ import { findConfig } from '../../src/config/find-config.js';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLES = join(REPO, 'examples');
 const REMOTE_KINDS = new Set(['vault', 'aws-secrets-manager']);
+/** The real-server suite that runs an example with remote sources, where it is not vault-example.test.ts or aws-cli.test.ts. */
+const REAL_SUITES: Readonly<Record<string, string>> = { 'vault-pki-tls': 'test/real/vault-pki.test.ts runs it against a real OpenBao' };
 /** Where an example's config expects its secrets, and the folder of the example that holds them. */
 const MOUNTS: Readonly<Record<string, string>> = { '/run/secrets': 'secrets' };
 /** The `${NAME}` references an example's config may make, and the folder of the example they point at. */
@@ -84,7 +86,7 @@ describe('examples', () => {
     if (remote.length > 0) {
       // Without the real server, at least the config must be valid as written.
       await findConfig({ file: join(dir, 'secretvisor.yaml'), cwd: dir, env: { VAULT_ADDR: 'https://vault.invalid:8200' } });
-      context.skip(`uses ${[...new Set(remote)].join(', ')} sources: vault-example.test.ts and aws-cli.test.ts check it against test/servers`);
+      context.skip(`uses ${[...new Set(remote)].join(', ')} sources: ${REAL_SUITES[example] ?? 'vault-example.test.ts and aws-cli.test.ts check it against test/servers'}`);
     }
     mapMounts(dir);
     const result = await runCli(['check', '-c', join(dir, 'secretvisor.yaml')], { cwd: dir, env: baseEnv(exampleEnv(dir)) });

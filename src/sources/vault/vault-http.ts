@@ -7,6 +7,8 @@ export interface VaultCall {
   readonly path: string;
   readonly token?: SecretValue | undefined;
   readonly body?: Readonly<Record<string, unknown>> | undefined;
+  /** The body holds no credential (a certificate request): error texts may quote its values. */
+  readonly publicBody?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -78,7 +80,8 @@ export function getRequestError(error: unknown, call: VaultCall, timeoutMs: numb
 const PUBLIC_FIELDS = new Set(['role', 'iam_http_request_method']);
 
 function getCredentials(call: VaultCall): string[] {
-  const values = Object.entries(call.body ?? {})
+  const fields = call.publicBody === true ? [] : Object.entries(call.body ?? {});
+  const values = fields
     .filter(([name]) => !PUBLIC_FIELDS.has(name))
     .map(([, value]) => value)
     .filter((value): value is string => typeof value === 'string');

@@ -14,6 +14,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { RefreshTimer } from './refresh-timer.js';
 import { parseSecretResponse, type SecretKind } from './secret-response.js';
 import type { CredentialInput } from './vault-credentials.js';
+import { CertificateIssuer } from './pki-issuer.js';
 
 /** Side effects of a Vault source, replaceable in tests; production defaults otherwise. */
 export interface VaultSourceOptions {
@@ -30,7 +31,8 @@ interface Parts {
 }
 
 /**
- * A Vault secret: KV v2, KV v1 or dynamic credentials. Sources with the same
+ * A Vault secret: KV v2, KV v1, dynamic credentials, or a certificate its
+ * PKI engine issues (`pki`, see {@link CertificateIssuer}). Sources with the same
  * address, namespace and auth share one token. KV secrets are re-read every
  * `refresh` — one request when nothing changed — and dynamic credentials
  * are answered from what is held until their lease is due for re-issue.
@@ -50,6 +52,10 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   let reading: Promise<Snapshot> | undefined;
   let last: { readonly snapshot: Snapshot; readonly kind: SecretKind } | undefined;
   let closed = false;
+  const pki =
+    config.pki === undefined
+      ? undefined
+      : new CertificateIssuer({ pki: config.pki, path: config.path, address: config.address, what, clock, log, onDue: (reason) => onDue?.(reason) });
 
   const credentials: CredentialInput = {
     env: context.env,
@@ -104,6 +110,9 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
         setup = undefined;
         throw error;
       });
+      // A certificate keeps the refresh polling: a read answers from memory until the re-issue is due, and
+      // offers a certificate whose files could not be written once more.
+      if (pki !== undefined) return pki.current ?? (await pki.issue((request) => call(parts, request).then(({ response }) => response), signal));
       if (last?.kind === 'dynamic' && parts.keeper.isCurrent) return last.snapshot;
       const { response, token } = await call(parts, { method: 'GET', path: config.path, signal });
       const parsed = parseSecretResponse(response, config.path, what, clock.now());
@@ -125,6 +134,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   return {
     name: config.name,
     kind: config.type,
+    validUntil: () => pki?.notAfter,
     read(signal) {
       reading ??= readOnce(signal).finally(() => {
         reading = undefined;
@@ -140,6 +150,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       closed = true;
       onDue = undefined;
       refresh.stop();
+      pki?.stop();
       const parts = await setup?.catch(() => undefined);
       if (parts === undefined) return;
       parts.stopListening();
