@@ -9,6 +9,7 @@ import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import type { RawConfig, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
+import { finalizeMetrics } from '../health/metrics-config.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -58,6 +59,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     group: raw.group,
     listen: finalizeListen(raw.listen ?? [], baseDir),
     cache: finalizeCache(raw, baseDir),
+    metrics: finalizeMetrics(raw.metrics),
   };
 }
 

@@ -47,6 +47,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   let onDue: ((reason: string) => void) | undefined;
   const refresh = new RefreshTimer({ clock, refreshMs: config.refreshMs, onDue: (reason) => onDue?.(reason) });
   let setup: Promise<Parts> | undefined;
+  let keeper: LeaseKeeper | undefined;
   let reading: Promise<Snapshot> | undefined;
   let last: { readonly snapshot: Snapshot; readonly kind: SecretKind } | undefined;
   let closed = false;
@@ -104,6 +105,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
         setup = undefined;
         throw error;
       });
+      keeper = parts.keeper;
       if (last?.kind === 'dynamic' && parts.keeper.isCurrent) return last.snapshot;
       const { response, token } = await call(parts, { method: 'GET', path: config.path, signal });
       const parsed = parseSecretResponse(response, config.path, what, clock.now());
@@ -135,6 +137,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       onDue = callback;
       refresh.start();
     },
+    leaseExpiresAt: () => keeper?.expiresAt,
     async close(options) {
       if (closed) return;
       closed = true;

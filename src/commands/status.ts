@@ -1,0 +1,55 @@
+import { findConfig } from '../config/find-config.js';
+import { ConfigError, ExitCode, SecretvisorError } from '../errors.js';
+import { stringOption, type CommandContext } from '../cli/context.js';
+import { metricsAddressFor } from '../health/metrics-config.js';
+import type { HealthReport } from '../health/health-report.js';
+import { formatStatusTable } from '../health/format-status.js';
+
+const TIMEOUT_MS = 5_000;
+
+/**
+ * `secretvisor status`: asks the running instance of this config (and
+ * service) for its `/status`, on the address of `metrics:`, and prints it as
+ * a table or, with --json, as it came. Exit 0 when healthy, 1 when it
+ * answered unhealthy, 69 when nothing answers, 78 without `metrics:`.
+ */
+export async function statusCommand(context: CommandContext): Promise<number> {
+  const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
+  const where = config.file ?? 'zero-config mode';
+  if (config.metrics === undefined) {
+    throw new ConfigError(`${where} has no metrics: section, so secretvisor run opens no listener for status to ask`, {
+      hint: 'add metrics: { listen: 127.0.0.1:9464 } to the config and restart the service',
+    });
+  }
+  const { host, port } = metricsAddressFor(config.metrics, context.identity.service);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
+  const text = await fetchStatus(url, where);
+  const report = JSON.parse(text) as HealthReport;
+  const service = context.identity.service;
+  if (service !== undefined && report.service !== service) {
+    throw new SecretvisorError(ExitCode.unavailable, `${url} answers for ${report.service === null ? 'no named service' : `service "${report.service}"`}, not "${service}"`, {
+      hint: `give service "${service}" its own port in metrics.services.${service}, or drop --service`,
+    });
+  }
+  context.stdout.write(context.values.json === true ? text : formatStatusTable(report));
+  return report.healthy ? ExitCode.ok : ExitCode.failure;
+}
+
+async function fetchStatus(url: string, where: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    throw new SecretvisorError(ExitCode.unavailable, `nothing answers at ${url} (${cause}): no secretvisor run of ${where} is listening there`, {
+      hint: 'start the service, or check metrics.listen (and -s SERVICE for metrics.services) in the config',
+    });
+  }
+  const text = await response.text();
+  if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('application/json')) {
+    throw new SecretvisorError(ExitCode.unavailable, `${url} answered HTTP ${response.status}, not secretvisor's status: is another program listening on that port?`, {
+      hint: 'pick a free port in metrics.listen',
+    });
+  }
+  return text;
+}
