@@ -19,7 +19,9 @@ type Client = typeof import('prom-client');
 export async function createMetricsRenderer(): Promise<MetricsRenderer> {
   const client: Client = await import('prom-client');
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  // prom-client samples event-loop delay every 10 ms by default: a timer that kept an idle supervisor at
+  // 0.5 % of a core (bench: health). Once a second still shows a loop stuck for longer.
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1_000 });
   let current: HealthReport | undefined;
   const report = (): HealthReport => current as HealthReport;
   const registers = [registry];

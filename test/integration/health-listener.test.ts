@@ -248,6 +248,20 @@ describe('metrics: config', () => {
     expect(logText(result.stderr)).toContain(message);
   });
 
+  it('without metrics:, prom-client is never loaded; with it, it is (NODE_DEBUG=module shows every load)', async () => {
+    const dir = tempDir('sv-health-');
+    writeSecretFile(join(dir, 'app.env'), 'A=1\n');
+    const port = await freePort();
+    writeFileSync(join(dir, 'off.yaml'), 'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes: { global: [app] }\n');
+    writeFileSync(join(dir, 'on.yaml'), `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes: { global: [app] }\nmetrics: { listen: "127.0.0.1:${port}" }\n`);
+    const env = baseEnv({ NODE_DEBUG: 'module' });
+    const off = await runCli(['run', '--once', '-c', join(dir, 'off.yaml'), '--', 'true'], { cwd: dir, env });
+    const on = await runCli(['run', '--once', '-c', join(dir, 'on.yaml'), '--', 'true'], { cwd: dir, env });
+    expect([off.code, on.code]).toEqual([0, 0]);
+    expect(on.stderr).toMatch(/Module\._load REQUEST prom-client/);
+    expect(off.stderr).not.toContain('prom-client');
+  });
+
   it('a port already in use fails start-up with exit 69, naming it', async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
