@@ -113,10 +113,18 @@ export async function measureHealthListener(options: HealthListenerOptions): Pro
         value: `${cpu.scraped.toFixed(3)} % of a core`,
         baseline: offCpu,
         ratio: formatRatio(cpu.scraped, cpu.off),
-        target: `< ${IDLE_TARGET_PERCENT} %`,
-        met: cpu.scraped < IDLE_TARGET_PERCENT,
+        // Fifteen times Prometheus' default rate: the figure to scale, not a target.
+        target: '—',
+        met: undefined,
       },
-      { figure: 'One scrape of /metrics, median', value: formatMs(median(scrapeMs)), baseline: '—', ratio: '—', target: '—', met: undefined },
+      {
+        figure: 'One scrape of /metrics: wall time (median), and CPU of secretvisor per scrape',
+        value: `${formatMs(median(scrapeMs))}, ${formatMs((((cpu.scraped - cpu.idle) / 100) * seconds * 1_000) / scrapeMs.length)} CPU`,
+        baseline: '—',
+        ratio: '—',
+        target: '—',
+        met: undefined,
+      },
     ];
   } finally {
     await Promise.all(processes.map((live) => live.stop()));
