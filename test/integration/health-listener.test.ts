@@ -35,7 +35,7 @@ interface Service {
   readonly cli: RunningCli;
 }
 
-async function startService(options: { extraConfig?: string; childEnv?: NodeJS.ProcessEnv } = {}): Promise<Service> {
+async function startService(options: { extraConfig?: string; childEnv?: NodeJS.ProcessEnv; sourceOptions?: string } = {}): Promise<Service> {
   const dir = tempDir('sv-health-');
   const port = await freePort();
   const envFile = join(dir, 'app.env');
@@ -46,7 +46,7 @@ async function startService(options: { extraConfig?: string; childEnv?: NodeJS.P
     [
       'version: 1',
       'sources:',
-      '  app: { type: dotenv, path: app.env, refresh: 1s }',
+      `  app: { type: dotenv, path: app.env, refresh: 1s${options.sourceOptions ?? ''} }`,
       'scopes:',
       '  global: [app]',
       `metrics: { listen: "127.0.0.1:${port}" }`,
@@ -141,6 +141,19 @@ describe('health listener (metrics: { listen })', () => {
     ]);
     expect((await get(`${service.base}/nowhere`)).status).toBe(404);
 
+    service.cli.kill('SIGTERM');
+    expect((await service.cli.exited()).code).toBe(0);
+  });
+
+  it('counts a rejected set (a required key missing): the child keeps its secrets, the source stays fresh', async () => {
+    const service = await startService({ sourceOptions: ', required: [DB_PASSWORD]' });
+    await service.cli.waitForReadyChildren(1);
+    writeSecretFile(service.envFile, `OTHER=${randomSecret('health-other')}\n`);
+    const rejected = await scrapeUntil(service, (m) => sampleValue(m, 'secretvisor_rotations_rejected_total') === 1, 'the rejected set to be counted');
+    expect(sampleValue(rejected, 'secretvisor_rotations_total')).toBe(0);
+    expect(sampleValue(rejected, 'secretvisor_child_restarts_total', { reason: 'rotation' })).toBe(0);
+    expect(sampleValue(rejected, 'secretvisor_source_stale', app)).toBe(0);
+    expect(sampleValue(rejected, 'secretvisor_healthy')).toBe(1);
     service.cli.kill('SIGTERM');
     expect((await service.cli.exited()).code).toBe(0);
   });
