@@ -201,7 +201,7 @@ export class Supervisor {
     this.#plan = plan;
     const decision = decideChange(this.#options.config, changed, diff);
     const signals = decision.action === 'signal' ? decision.signals : [];
-    this.#options.onSourceEvent?.({ type: 'secrets-applied', sources: changed, action: decision.action, at: Date.now() });
+    this.#options.onSourceEvent?.({ type: 'secrets-applied', sources: changed, at: Date.now() });
     await this.#child.apply(childInput(plan), { action: decision.action, signals, envChanged: diff.envChanged, context });
   }
 

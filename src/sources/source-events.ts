@@ -26,6 +26,6 @@ export type SourceEvent =
       /** Set when the values came from the last-good cache: when they were saved. */
       readonly cachedAt: Date | undefined;
     }
-  | { readonly type: 'source-failed'; readonly source: string; readonly at: number; readonly error: string; readonly permanent: boolean }
-  | { readonly type: 'secrets-applied'; readonly sources: readonly string[]; readonly action: 'restart' | 'signal' | 'none'; readonly at: number }
+  | { readonly type: 'source-failed'; readonly source: string; readonly at: number; readonly error: string }
+  | { readonly type: 'secrets-applied'; readonly sources: readonly string[]; readonly at: number }
   | { readonly type: 'secrets-rejected'; readonly sources: readonly string[]; readonly at: number };

@@ -1,5 +1,5 @@
 import { isFileSourceKind, type Config } from '../config/config.js';
-import { describeError, isRetryable } from '../errors.js';
+import { describeError } from '../errors.js';
 import { failureKindOf } from './failure-kind.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
@@ -95,7 +95,7 @@ export class SourceSet {
   /** Reads every source once with the start-up retries; the result is the first last good set. */
   async readAtStartup(timeoutMs: number): Promise<ReadonlyMap<string, Snapshot>> {
     const onFailure = (name: string, error: unknown): void =>
-      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error), permanent: !isRetryable(error) });
+      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error) });
     const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, signal: this.#signal, onFailure });
     for (const [name, snapshot] of snapshots) {
       this.#lastGood.set(name, { snapshot, at: Date.now() });
@@ -197,7 +197,7 @@ export class SourceSet {
         );
       }
       this.#lastFailure.set(name, describeError(error));
-      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error), permanent: kind !== 'transient' });
+      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error) });
       return undefined;
     }
   }

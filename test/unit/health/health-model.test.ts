@@ -27,7 +27,7 @@ describe('HealthModel', () => {
     const { health, clock } = model();
     health.handleSourceEvent({ type: 'source-read', source: 'db', at: clock.now(), updatedAt: undefined, cachedAt: undefined });
     await clock.advance(30_000);
-    health.handleSourceEvent({ type: 'source-failed', source: 'db', at: clock.now(), error: 'vault source "db": connection refused\n  fix: start it', permanent: false });
+    health.handleSourceEvent({ type: 'source-failed', source: 'db', at: clock.now(), error: 'vault source "db": connection refused\n  fix: start it' });
     expect(health.report().sources[0]).toMatchObject({ state: 'failing', stale: false, consecutiveFailures: 1, lastError: 'vault source "db": connection refused' });
     await clock.advance(31_000);
     expect(health.report().sources[0]).toMatchObject({ state: 'stale', stale: true });
@@ -60,7 +60,7 @@ describe('HealthModel', () => {
     health.handleSourceEvent({ type: 'source-read', source: 'db', at: clock.now(), updatedAt: undefined, cachedAt: undefined });
     health.handleChildEvent({ type: 'child-started', pid: 10, reason: 'initial' });
     health.handleChildEvent({ type: 'child-ready', pid: 10 });
-    health.handleSourceEvent({ type: 'secrets-applied', sources: ['db'], action: 'signal', at: clock.now() });
+    health.handleSourceEvent({ type: 'secrets-applied', sources: ['db'], at: clock.now() });
     await clock.advance(125_000);
     expect(formatStatusLine(health.report(), clock.now())).toBe('child 10 up 2m; sources: 1 fresh, 0 stale, 0 failing; last rotation 2m ago');
   });
