@@ -14,10 +14,16 @@ export interface MetricsSection {
   readonly services: ReadonlyMap<string, MetricsConfig>;
 }
 
-/** Checks the `metrics:` section; undefined when there is none (no listener). */
-export function finalizeMetrics(raw: RawMetrics | undefined): MetricsSection | undefined {
+/** Checks the `metrics:` section against the config's services; undefined when there is none (no listener). */
+export function finalizeMetrics(raw: RawMetrics | undefined, serviceNames: readonly string[]): MetricsSection | undefined {
   if (raw === undefined) return undefined;
   const allow = raw.allowNonLoopback === true;
+  const unknown = Object.keys(raw.services ?? {}).find((name) => !serviceNames.includes(name));
+  if (unknown !== undefined) {
+    throw new ConfigError(`metrics.services.${unknown}: there is no service "${unknown}" under scopes.services`, {
+      hint: serviceNames.length === 0 ? 'add the service under scopes.services, or remove it here' : `use one of: ${serviceNames.join(', ')}`,
+    });
+  }
   const services = new Map(Object.entries(raw.services ?? {}).map(([name, text]) => [name, parseAddress(text, `metrics.services.${name}`, allow)]));
   return { listen: parseAddress(raw.listen, 'metrics.listen', allow), services };
 }

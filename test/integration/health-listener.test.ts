@@ -198,6 +198,29 @@ describe('secretvisor status', () => {
     expect(unhealthy.stdout).toMatch(/^app +dotenv +stale +.* line 2 is not KEY=value$/m);
   });
 
+  it('with metrics.services, each service listens on its own port and status -s finds it', async () => {
+    const dir = tempDir('sv-health-');
+    writeSecretFile(join(dir, 'app.env'), `DB_PASSWORD=${randomSecret('services-db')}\n`);
+    const [shared, own] = [await freePort(), await freePort()];
+    const config = join(dir, 'sv.yaml');
+    writeFileSync(
+      config,
+      `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes:\n  services:\n    api: [app]\n    worker: [app]\nmetrics:\n  listen: "127.0.0.1:${shared}"\n  services: { worker: "127.0.0.1:${own}" }\n`,
+    );
+    const env = baseEnv({ SECRETVISOR_LOG_FORMAT: 'json' });
+    const api = startCli(['run', '-c', config, '-s', 'api', '--', process.execPath, RECORD_ENV], { cwd: dir, env });
+    const worker = startCli(['run', '-c', config, '-s', 'worker', '--', process.execPath, RECORD_ENV], { cwd: dir, env });
+    running.push(api, worker);
+    await api.waitForReadyChildren(1);
+    await worker.waitForReadyChildren(1);
+    await worker.waitForStderr(`health listener on http://127.0.0.1:${own}`);
+    for (const [service, cli] of [['api', api], ['worker', worker]] as const) {
+      const result = await runCli(['status', '-c', config, '-s', service, '--json'], { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ service, pid: cli.pid, healthy: true });
+    }
+  });
+
   it('says nothing answers, with exit 69, when the service is not running', async () => {
     const dir = tempDir('sv-health-');
     writeSecretFile(join(dir, 'app.env'), 'A=1\n');
@@ -255,6 +278,8 @@ describe('metrics: config', () => {
     ['{ listen: "9464" }', 'metrics.listen: expected host:port'],
     ['{ listen: "127.0.0.1:70000" }', 'metrics.listen: port 70000 is out of range'],
     ['{ listen: "127.0.0.1:9464", allowNonloopback: true }', 'allowNonloopback'],
+    ['{ listen: "127.0.0.1:9464", services: { api: "127.0.0.1:9465" } }', 'metrics.services.api: there is no service "api" under scopes.services'],
+    ['{ listen: "127.0.0.1:9464", services: { "": "0.0.0.0:9465" } }', 'metrics.services'],
   ])('refuses %s with a clear error', async (metrics, message) => {
     const result = await check(metrics);
     expect(result.code).toBe(78);
