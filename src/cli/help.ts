@@ -38,7 +38,8 @@ audit options (audit covers every source of the config: no --service or --pool):
                            units d, h, m, s, ms); exit 77 unsafe permissions, 69/65 a source
                            cannot be read, 1 only rotation age, 0 all well
 
-status (reads /status from the config's metrics.listen, or metrics.services.SERVICE):
+status (reads /status from the config's metrics.pools.SERVICE.POOL, metrics.services.SERVICE
+        or metrics.listen):
       --json               the report as JSON; exit 0 healthy, 1 unhealthy, 69 nothing answers
 
 Exit codes: the child's code; 128+N when it died of signal N; 64 usage; 65 unusable

@@ -83,7 +83,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
     if (config.metrics !== undefined) {
       // node:http and prom-client load only when the listener is configured.
       const { startMetricsServer } = await import('../health/metrics-server.js');
-      metrics = await startMetricsServer({ address: metricsAddressFor(config.metrics, context.identity.service), model: health, log: context.log });
+      metrics = await startMetricsServer({ address: metricsAddressFor(config.metrics, context.identity), model: health, log: context.log });
     }
     if (notifier !== undefined) stopSystemdHealth = startSystemdHealth({ model: health, notify: notifier.notify, env: context.env, pid: process.pid, log: context.log });
     return await supervisor.run();

@@ -21,14 +21,16 @@ export async function statusCommand(context: CommandContext): Promise<number> {
       hint: 'add metrics: { listen: 127.0.0.1:9464 } to the config and restart the service',
     });
   }
-  const { host, port } = metricsAddressFor(config.metrics, context.identity.service);
+  const { host, port } = metricsAddressFor(config.metrics, context.identity);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
   const text = await fetchStatus(url, where);
   const report = JSON.parse(text) as HealthReport;
-  const service = context.identity.service;
-  if (service !== undefined && report.service !== service) {
-    throw new SecretvisorError(ExitCode.unavailable, `${url} answers for ${report.service === null ? 'no named service' : `service "${report.service}"`}, not "${service}"`, {
-      hint: `give service "${service}" its own port in metrics.services.${service}, or drop --service`,
+  const { service, pool } = context.identity;
+  if ((service !== undefined && report.service !== service) || (pool !== undefined && report.pool !== pool)) {
+    const asked = pool === undefined ? `service "${service}"` : `pool "${pool}" of service "${service}"`;
+    const answered = report.service === null ? 'no named service' : report.pool === null ? `service "${report.service}"` : `pool "${report.pool}" of service "${report.service}"`;
+    throw new SecretvisorError(ExitCode.unavailable, `${url} answers for ${answered}, not ${asked}`, {
+      hint: pool === undefined ? `give service "${service}" its own port in metrics.services.${service}` : `give the pool its own port in metrics.pools.${service}.${pool}`,
     });
   }
   context.stdout.write(context.values.json === true ? text : formatStatusTable(report));

@@ -60,7 +60,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     group: raw.group,
     listen: finalizeListen(raw.listen ?? [], baseDir),
     cache: finalizeCache(raw, baseDir),
-    metrics: finalizeMetrics(raw.metrics, [...scopes.services.keys()]),
+    metrics: finalizeMetrics(raw.metrics, scopes),
   };
 }
 

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import type { ScopesConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import type { RawMetrics } from './metrics-schema.js';
 
@@ -12,25 +13,42 @@ export interface MetricsConfig {
 export interface MetricsSection {
   readonly listen: MetricsConfig;
   readonly services: ReadonlyMap<string, MetricsConfig>;
+  readonly pools: ReadonlyMap<string, ReadonlyMap<string, MetricsConfig>>;
 }
 
-/** Checks the `metrics:` section against the config's services; undefined when there is none (no listener). */
-export function finalizeMetrics(raw: RawMetrics | undefined, serviceNames: readonly string[]): MetricsSection | undefined {
+/** Checks the `metrics:` section against the config's services and pools; undefined when there is none (no listener). */
+export function finalizeMetrics(raw: RawMetrics | undefined, scopes: ScopesConfig): MetricsSection | undefined {
   if (raw === undefined) return undefined;
   const allow = raw.allowNonLoopback === true;
-  const unknown = Object.keys(raw.services ?? {}).find((name) => !serviceNames.includes(name));
-  if (unknown !== undefined) {
-    throw new ConfigError(`metrics.services.${unknown}: there is no service "${unknown}" under scopes.services`, {
-      hint: serviceNames.length === 0 ? 'add the service under scopes.services, or remove it here' : `use one of: ${serviceNames.join(', ')}`,
-    });
-  }
-  const services = new Map(Object.entries(raw.services ?? {}).map(([name, text]) => [name, parseAddress(text, `metrics.services.${name}`, allow)]));
-  return { listen: parseAddress(raw.listen, 'metrics.listen', allow), services };
+  const services = new Map(
+    Object.entries(raw.services ?? {}).map(([name, text]) => {
+      if (!scopes.services.has(name)) throw unknown(`metrics.services.${name}`, `service "${name}" under scopes.services`, [...scopes.services.keys()]);
+      return [name, parseAddress(text, `metrics.services.${name}`, allow)];
+    }),
+  );
+  const pools = new Map(
+    Object.entries(raw.pools ?? {}).map(([service, entries]) => {
+      const known = scopes.pools.get(service);
+      return [
+        service,
+        new Map(
+          Object.entries(entries).map(([pool, text]) => {
+            const where = `metrics.pools.${service}.${pool}`;
+            if (known?.has(pool) !== true) throw unknown(where, `pool "${pool}" under scopes.pools.${service}`, [...(known?.keys() ?? [])]);
+            return [pool, parseAddress(text, where, allow)];
+          }),
+        ),
+      ];
+    }),
+  );
+  return { listen: parseAddress(raw.listen, 'metrics.listen', allow), services, pools };
 }
 
-/** The listener address of `service` (its own entry, else metrics.listen). */
-export function metricsAddressFor(section: MetricsSection, service: string | undefined): MetricsConfig {
-  return (service === undefined ? undefined : section.services.get(service)) ?? section.listen;
+/** The listener address of one process: its pool's entry, else its service's, else metrics.listen. */
+export function metricsAddressFor(section: MetricsSection, identity: { readonly service: string | undefined; readonly pool: string | undefined }): MetricsConfig {
+  const { service, pool } = identity;
+  if (service === undefined) return section.listen;
+  return (pool === undefined ? undefined : section.pools.get(service)?.get(pool)) ?? section.services.get(service) ?? section.listen;
 }
 
 const LOOPBACK = new BlockList();
@@ -42,6 +60,10 @@ export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+function unknown(where: string, what: string, known: readonly string[]): ConfigError {
+  return new ConfigError(`${where}: there is no ${what}`, { hint: known.length === 0 ? 'add it under scopes:, or remove it here' : `use one of: ${known.join(', ')}` });
 }
 
 function parseAddress(text: string, where: string, allowNonLoopback: boolean): MetricsConfig {

@@ -14,6 +14,10 @@ export const metricsSchema = z
       .record(z.string().min(1), address)
       .optional()
       .describe('host:port per service, for configs run as several services on one host (each needs its own port).'),
+    pools: z
+      .record(z.string().min(1), z.record(z.string().min(1), address))
+      .optional()
+      .describe('host:port per pool of a service (pools.SERVICE.POOL), for pools run side by side on one host.'),
     allowNonLoopback: z
       .boolean()
       .optional()

@@ -198,27 +198,53 @@ describe('secretvisor status', () => {
     expect(unhealthy.stdout).toMatch(/^app +dotenv +stale +.* line 2 is not KEY=value$/m);
   });
 
-  it('with metrics.services, each service listens on its own port and status -s finds it', async () => {
+  it('with metrics.services and metrics.pools, each process listens on its own port and status -s/-p finds it', async () => {
     const dir = tempDir('sv-health-');
     writeSecretFile(join(dir, 'app.env'), `DB_PASSWORD=${randomSecret('services-db')}\n`);
-    const [shared, own] = [await freePort(), await freePort()];
+    const [shared, finance, research] = [await freePort(), await freePort(), await freePort()];
     const config = join(dir, 'sv.yaml');
     writeFileSync(
       config,
-      `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nscopes:\n  services:\n    api: [app]\n    worker: [app]\nmetrics:\n  listen: "127.0.0.1:${shared}"\n  services: { worker: "127.0.0.1:${own}" }\n`,
+      [
+        'version: 1',
+        'sources:',
+        '  app: { type: dotenv, path: app.env }',
+        'scopes:',
+        '  services: { api: [app], worker: [app] }',
+        '  pools: { worker: { finance: [], research: [] } }',
+        'metrics:',
+        `  listen: "127.0.0.1:${shared}"`,
+        `  services: { worker: "127.0.0.1:${research}" }`,
+        `  pools: { worker: { finance: "127.0.0.1:${finance}" } }`,
+        '',
+      ].join('\n'),
     );
     const env = baseEnv({ SECRETVISOR_LOG_FORMAT: 'json' });
-    const api = startCli(['run', '-c', config, '-s', 'api', '--', process.execPath, RECORD_ENV], { cwd: dir, env });
-    const worker = startCli(['run', '-c', config, '-s', 'worker', '--', process.execPath, RECORD_ENV], { cwd: dir, env });
-    running.push(api, worker);
-    await api.waitForReadyChildren(1);
-    await worker.waitForReadyChildren(1);
-    await worker.waitForStderr(`health listener on http://127.0.0.1:${own}`);
-    for (const [service, cli] of [['api', api], ['worker', worker]] as const) {
-      const result = await runCli(['status', '-c', config, '-s', service, '--json'], { cwd: dir });
+    const start = (identity: string[]): RunningCli => {
+      const cli = startCli(['run', '-c', config, ...identity, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
+      running.push(cli);
+      return cli;
+    };
+    const api = start(['-s', 'api']);
+    const financeCli = start(['-s', 'worker', '-p', 'finance']);
+    // A pool without an entry of its own takes its service's.
+    const researchCli = start(['-s', 'worker', '-p', 'research']);
+    for (const cli of [api, financeCli, researchCli]) await cli.waitForReadyChildren(1);
+    await financeCli.waitForStderr(`health listener on http://127.0.0.1:${finance}`);
+    await researchCli.waitForStderr(`health listener on http://127.0.0.1:${research}`);
+    for (const [identity, cli, expected] of [
+      [['-s', 'api'], api, { service: 'api', pool: null }],
+      [['-s', 'worker', '-p', 'finance'], financeCli, { service: 'worker', pool: 'finance' }],
+      [['-s', 'worker', '-p', 'research'], researchCli, { service: 'worker', pool: 'research' }],
+    ] as const) {
+      const result = await runCli(['status', '-c', config, ...identity, '--json'], { cwd: dir });
       expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({ service, pid: cli.pid, healthy: true });
+      expect(JSON.parse(result.stdout)).toMatchObject({ ...expected, pid: cli.pid, healthy: true });
     }
+    const wrongPool = await runCli(['status', '-c', config, '-s', 'worker', '-p', 'nightly'], { cwd: dir });
+    expect(wrongPool.code).toBe(69);
+    expect(logText(wrongPool.stderr)).toContain('answers for pool "research" of service "worker", not pool "nightly" of service "worker"');
+    expect(logText(wrongPool.stderr)).toContain('metrics.pools.worker.nightly');
   });
 
   it('says nothing answers, with exit 69, when the service is not running', async () => {
@@ -246,7 +272,7 @@ describe('secretvisor status', () => {
     await service.cli.waitForReadyChildren(1);
     const result = await runCli(['status', '-c', service.config, '-s', 'api'], { cwd: service.dir });
     expect(result.code).toBe(69);
-    expect(logText(result.stderr)).toContain('answers for no named service, not "api"');
+    expect(logText(result.stderr)).toContain('answers for no named service, not service "api"');
     expect(logText(result.stderr)).toContain('metrics.services.api');
   });
 });
@@ -279,6 +305,8 @@ describe('metrics: config', () => {
     ['{ listen: "127.0.0.1:70000" }', 'metrics.listen: port 70000 is out of range'],
     ['{ listen: "127.0.0.1:9464", allowNonloopback: true }', 'allowNonloopback'],
     ['{ listen: "127.0.0.1:9464", services: { api: "127.0.0.1:9465" } }', 'metrics.services.api: there is no service "api" under scopes.services'],
+    ['{ listen: "127.0.0.1:9464", pools: { api: { blue: "127.0.0.1:9465" } } }', 'metrics.pools.api.blue: there is no pool "blue" under scopes.pools.api'],
+    ['{ listen: "127.0.0.1:9464", pools: { api: { blue: "10.0.0.1:9465" } } }', 'metrics.pools.api.blue'],
     ['{ listen: "127.0.0.1:9464", services: { "": "0.0.0.0:9465" } }', 'metrics.services'],
   ])('refuses %s with a clear error', async (metrics, message) => {
     const result = await check(metrics);
