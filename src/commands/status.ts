@@ -1,7 +1,9 @@
-import { findConfig } from '../config/find-config.js';
+import { resolve } from 'node:path';
+import { DEFAULT_FILE } from '../config/find-config.js';
+import { loadMetricsSections } from '../config/load.js';
 import { ConfigError, ExitCode, SecretvisorError } from '../errors.js';
-import { stringOption, type CommandContext } from '../cli/context.js';
-import { metricsAddressFor } from '../health/metrics-config.js';
+import type { CommandContext } from '../cli/context.js';
+import { finalizeMetrics, metricsAddressFor } from '../health/metrics-config.js';
 import type { HealthReport } from '../health/health-report.js';
 import { formatStatusTable } from '../health/format-status.js';
 
@@ -14,14 +16,20 @@ const TIMEOUT_MS = 5_000;
  * answered unhealthy, 69 when nothing answers, 78 without `metrics:`.
  */
 export async function statusCommand(context: CommandContext): Promise<number> {
-  const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
-  const where = config.file ?? 'zero-config mode';
-  if (config.metrics === undefined) {
+  // Only metrics: and scopes: are read: the rest may need the service's own environment (${CREDENTIALS_DIRECTORY}).
+  const where = resolve(context.cwd, context.configFile ?? DEFAULT_FILE);
+  const raw = await loadMetricsSections(where, context.env);
+  const scopes = {
+    services: new Map(Object.entries(raw.scopes?.services ?? {})),
+    pools: new Map(Object.entries(raw.scopes?.pools ?? {}).map(([service, pools]) => [service, new Map(Object.entries(pools))])),
+  };
+  const metrics = finalizeMetrics(raw.metrics, scopes);
+  if (metrics === undefined) {
     throw new ConfigError(`${where} has no metrics: section, so secretvisor run opens no listener for status to ask`, {
       hint: 'add metrics: { listen: 127.0.0.1:9464 } to the config and restart the service',
     });
   }
-  const { host, port } = metricsAddressFor(config.metrics, context.identity);
+  const { host, port } = metricsAddressFor(metrics, context.identity);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
   const text = await fetchStatus(url, where);
   const report = JSON.parse(text) as HealthReport;

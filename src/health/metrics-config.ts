@@ -1,5 +1,4 @@
 import { BlockList, isIP } from 'node:net';
-import type { ScopesConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import type { RawMetrics } from './metrics-schema.js';
 
@@ -16,8 +15,14 @@ export interface MetricsSection {
   readonly pools: ReadonlyMap<string, ReadonlyMap<string, MetricsConfig>>;
 }
 
+/** The services and pools of a config, by name (the finalized scopes, or the raw ones for `status`). */
+export interface ScopeNames {
+  readonly services: ReadonlyMap<string, unknown>;
+  readonly pools: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+}
+
 /** Checks the `metrics:` section against the config's services and pools; undefined when there is none (no listener). */
-export function finalizeMetrics(raw: RawMetrics | undefined, scopes: ScopesConfig): MetricsSection | undefined {
+export function finalizeMetrics(raw: RawMetrics | undefined, scopes: ScopeNames): MetricsSection | undefined {
   if (raw === undefined) return undefined;
   const allow = raw.allowNonLoopback === true;
   const services = new Map(

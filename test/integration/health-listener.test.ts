@@ -247,6 +247,20 @@ describe('secretvisor status', () => {
     expect(logText(wrongPool.stderr)).toContain('metrics.pools.worker.nightly');
   });
 
+  it("reads only metrics: and scopes:, so it runs without the service's environment (${CREDENTIALS_DIRECTORY} in a source)", async () => {
+    const dir = tempDir('sv-health-');
+    writeSecretFile(join(dir, 'app.env'), `DB_PASSWORD=${randomSecret('credentials-db')}\n`);
+    const port = await freePort();
+    const config = join(dir, 'sv.yaml');
+    writeFileSync(config, `version: 1\nsources:\n  app: { type: dotenv, path: "\${CREDENTIALS_DIRECTORY}/app.env" }\nscopes: { global: [app] }\nmetrics: { listen: "127.0.0.1:${port}" }\n`);
+    const cli = startCli(['run', '-c', config, '--', process.execPath, RECORD_ENV], { cwd: dir, env: baseEnv({ CREDENTIALS_DIRECTORY: dir }) });
+    running.push(cli);
+    await cli.waitForReadyChildren(1);
+    const result = await runCli(['status', '-c', config], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^app +dotenv +fresh /m);
+  });
+
   it('says nothing answers, with exit 69, when the service is not running', async () => {
     const dir = tempDir('sv-health-');
     writeSecretFile(join(dir, 'app.env'), 'A=1\n');
