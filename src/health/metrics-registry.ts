@@ -1,5 +1,4 @@
-import type { HealthReport } from './health-report.js';
-import { RESTART_REASONS } from './health-report.js';
+import { RESTART_REASONS, type HealthReport } from './health-report.js';
 
 /** Renders the Prometheus text exposition of a report. */
 export interface MetricsRenderer {

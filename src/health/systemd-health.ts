@@ -53,7 +53,7 @@ export function startSystemdHealth(options: SystemdHealthOptions): () => void {
 }
 
 /** Half of WATCHDOG_USEC in ms, when the watchdog is meant for this process; undefined otherwise. */
-export function watchdogIntervalMs(options: Pick<SystemdHealthOptions, 'env' | 'pid' | 'log'>): number | undefined {
+function watchdogIntervalMs(options: Pick<SystemdHealthOptions, 'env' | 'pid' | 'log'>): number | undefined {
   const usecText = options.env.WATCHDOG_USEC;
   if (usecText === undefined || usecText === '') return undefined;
   const pidText = options.env.WATCHDOG_PID;
