@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureAwsRequests } from './aws-requests.js';
 import { measureHeldSockets } from './held-sockets.js';
+import { measureHealthListener } from './health-listener.js';
 import type { BenchRow } from './bench-row.js';
 import { HAVE_GNU_TIME } from './measure-process.js';
 import { formatTable, updateReadmeSection, type BenchSection } from './report.js';
@@ -46,6 +47,11 @@ const SECTIONS: readonly SectionSpec[] = [
     run: (effort, log) => measureStartup({ rounds: effort.startupRounds, rssRounds: effort.rssRounds, log }),
   },
   { id: 'resident', title: 'While the child runs: memory and idle CPU', run: (effort, log) => measureResident({ idleSeconds: effort.idleSeconds, log }) },
+  {
+    id: 'health',
+    title: 'The health listener (`metrics:`): off, on, scraped',
+    run: (effort, log) => measureHealthListener({ idleSeconds: effort.idleSeconds, startRounds: effort.startupRounds, log }),
+  },
   { id: 'rotation', title: 'Rotation latency', run: (effort, log) => measureRotation({ rotations: effort.rotations, log }) },
   {
     id: 'scale',

@@ -6,7 +6,7 @@
 //   BENCH_QUICK=1 npm run bench        10 s idle window, fewer rounds (about 1 minute)
 //   npm run bench -- --update-readme   also rewrite README.md's bench section
 //   npm run bench:readme               rewrite that section from bench/results/latest.md
-//   npm run bench -- --only startup,rotation   (startup, resident, rotation, scale, vault, aws)
+//   npm run bench -- --only startup,rotation   (startup, resident, health, rotation, scale, vault, aws)
 //   BENCH_CLI=/path/to/secretvisor.mjs npm run bench   measure another build
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';

@@ -49,7 +49,7 @@ const result = await build({
     'process.env.SECRETVISOR_BUILD_VERSION': JSON.stringify(version),
     'import.meta.url': '__svImportMetaUrl',
   },
-  external: ['@aws-sdk/*', 'pino-pretty'],
+  external: ['@aws-sdk/*', 'pino-pretty', 'prom-client'],
   // import() of the external clients becomes a lazy require(): code compiled by
   // vm.Script has no module loader to call for import().
   supported: { 'dynamic-import': false },

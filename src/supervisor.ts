@@ -16,6 +16,7 @@ import { exitCodeOf, signalNumber } from './child/exit-code.js';
 import { wrapForParentDeath, type Command } from './child/pid1.js';
 import { SupervisedChild } from './child/supervised-child.js';
 import type { ChildEvent, ChildInput } from './child/child-events.js';
+import type { SourceEvent } from './sources/source-events.js';
 
 /** Everything the supervisor needs; side effects that tests may replace come in here. */
 export interface SupervisorOptions {
@@ -35,6 +36,8 @@ export interface SupervisorOptions {
   readonly notify?: ((state: string) => void) | undefined;
   /** What the child did (started, ready, exited), for health and metrics. */
   readonly onChildEvent?: ((event: ChildEvent) => void) | undefined;
+  /** What the sources did (reads, failures) and which changes were applied or rejected, for health and metrics. */
+  readonly onSourceEvent?: ((event: SourceEvent) => void) | undefined;
   /** Held sockets: secretvisor's descriptors that become the child's fd 3, 4, … */
   readonly inheritedFds?: readonly number[] | undefined;
 }
@@ -113,6 +116,7 @@ export class Supervisor {
       env: options.parentEnv,
       log: options.log,
       signal: this.#abort.signal,
+      onEvent: options.onSourceEvent,
     });
     const snapshots = await this.#sources.readAtStartup(config.startupTimeoutMs);
     if (config.files.length > 0) {
@@ -175,6 +179,7 @@ export class Supervisor {
     } catch (error) {
       this.#log.error({ sources: changed, err: describeError(error) }, `new secrets from ${changed.join(', ')} rejected: ${describeError(error)}; the child keeps its last good secrets`);
       sources.reject(reRead);
+      this.#options.onSourceEvent?.({ type: 'secrets-rejected', sources: changed, at: Date.now() });
       return;
     }
     const diff = diffPlans(this.#plan as Plan, plan);
@@ -196,6 +201,7 @@ export class Supervisor {
     this.#plan = plan;
     const decision = decideChange(this.#options.config, changed, diff);
     const signals = decision.action === 'signal' ? decision.signals : [];
+    this.#options.onSourceEvent?.({ type: 'secrets-applied', sources: changed, at: Date.now() });
     await this.#child.apply(childInput(plan), { action: decision.action, signals, envChanged: diff.envChanged, context });
   }
 

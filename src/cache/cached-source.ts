@@ -90,6 +90,10 @@ export class CachedSource implements SecretSource {
     return this.#inner.watch(onDue);
   }
 
+  leaseExpiresAt(): number | undefined {
+    return this.#inner.leaseExpiresAt?.();
+  }
+
   close(options?: CloseOptions): Promise<void> {
     clearTimeout(this.#retry);
     return this.#inner.close(options);

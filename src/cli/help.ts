@@ -9,6 +9,7 @@ Usage:
   secretvisor render [options] --out DIR              write the file outputs once and exit
   secretvisor audit  [options] [--format table|json] [--max-age 90d]
                                                       permissions and rotation-age report
+  secretvisor status [options] [--json]               health of the running service (its metrics: listener)
   secretvisor schema                                  print the config file's JSON Schema
   secretvisor --version | --help
 
@@ -36,6 +37,10 @@ audit options (audit covers every source of the config: no --service or --pool):
       --max-age AGE        flag secrets last changed longer ago than this (default 90d;
                            units d, h, m, s, ms); exit 77 unsafe permissions, 69/65 a source
                            cannot be read, 1 only rotation age, 0 all well
+
+status (reads /status from the config's metrics.pools.SERVICE.POOL, metrics.services.SERVICE
+        or metrics.listen):
+      --json               the report as JSON; exit 0 healthy, 1 unhealthy, 69 nothing answers
 
 Exit codes: the child's code; 128+N when it died of signal N; 64 usage; 65 unusable
 secret data; 69 source unreachable; 77 unsafe permissions; 78 invalid config;

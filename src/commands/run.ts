@@ -7,6 +7,10 @@ import { Supervisor } from '../supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
 import { stringOption, type CommandContext } from '../cli/context.js';
 import { holdSockets } from '../listen/hold-sockets.js';
+import { HealthModel } from '../health/health-model.js';
+import { metricsAddressFor } from '../health/metrics-config.js';
+import { startSystemdHealth } from '../health/systemd-health.js';
+import type { MetricsServer } from '../health/metrics-server.js';
 
 /** Signals `run` takes over: the first two stop the child, the rest are forwarded to it. */
 export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
@@ -52,6 +56,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
   // the keyboard and gets Ctrl-C from it; otherwise it leads its own group.
   const ownGroup = !(process.stdin.isTTY ?? false) || process.pid === 1;
   const notifier = createNotifier({ env: context.env, log: context.log });
+  const health = new HealthModel({ ...context.identity });
   const supervisor = new Supervisor({
     config,
     identity: context.identity,
@@ -63,6 +68,8 @@ export async function runCommand(context: CommandContext): Promise<number> {
     childUser,
     notify: notifier?.notify,
     inheritedFds: held.fds,
+    onChildEvent: (event) => health.handleChildEvent(event),
+    onSourceEvent: (event) => health.handleSourceEvent(event),
   });
   handleSignals(HANDLED_SIGNALS, (signal) => {
     supervisor.handleSignal(signal);
@@ -70,9 +77,19 @@ export async function runCommand(context: CommandContext): Promise<number> {
     // forward above); now stop ourselves too, as a job control shell expects.
     if (signal === 'SIGTSTP') process.kill(process.pid, 'SIGSTOP');
   });
+  let metrics: MetricsServer | undefined;
+  let stopSystemdHealth: (() => void) | undefined;
   try {
+    if (config.metrics !== undefined) {
+      // node:http and prom-client load only when the listener is configured.
+      const { startMetricsServer } = await import('../health/metrics-server.js');
+      metrics = await startMetricsServer({ address: metricsAddressFor(config.metrics, context.identity), model: health, log: context.log });
+    }
+    if (notifier !== undefined) stopSystemdHealth = startSystemdHealth({ model: health, notify: notifier.notify, env: context.env, pid: process.pid, log: context.log });
     return await supervisor.run();
   } finally {
+    stopSystemdHealth?.();
+    await metrics?.close();
     // systemd-notify reports secretvisor's PID as the sender, so it must finish while secretvisor lives.
     await notifier?.settled();
     await held.close();

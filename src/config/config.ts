@@ -1,6 +1,7 @@
 import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
 import type { Template } from '../render/template.js';
 import type { ListenConfig } from '../listen/listen-config.js';
+import type { MetricsSection } from '../health/metrics-config.js';
 
 /** Settings every source kind shares, with defaults applied. */
 export interface SourceCommon {
@@ -155,4 +156,6 @@ export interface Config {
   readonly cache?: CacheConfig | undefined;
   /** Sockets held for the whole run and passed to every child. */
   readonly listen: readonly ListenConfig[];
+  /** The health listener (/metrics, /healthz, /status); undefined: none. */
+  readonly metrics?: MetricsSection | undefined;
 }

@@ -10,6 +10,7 @@ import { parseSize } from './size.js';
 import type { RawConfig, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
+import { finalizeMetrics } from '../health/metrics-config.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -37,10 +38,11 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     Object.entries(raw.env ?? {}).map(([name, text]) => [name, interpolateTemplate(parseTemplate(text, `env.${name}`), options.env, ['env', name])]),
   );
   const files = finalizeFiles(raw.files ?? [], env, options.env);
+  const scopes = finalizeScopes(raw.scopes, sources);
   return {
     file: options.file,
     sources,
-    scopes: finalizeScopes(raw.scopes, sources),
+    scopes,
     env,
     files,
     inherit: raw.inherit === undefined || typeof raw.inherit === 'string' ? (raw.inherit ?? DEFAULTS.inherit) : new Set(raw.inherit),
@@ -59,6 +61,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     group: raw.group,
     listen: finalizeListen(raw.listen ?? [], baseDir),
     cache: finalizeCache(raw, baseDir),
+    metrics: finalizeMetrics(raw.metrics, scopes),
   };
 }
 

@@ -16,7 +16,8 @@ export interface FindConfigOptions {
   readonly override?: ((raw: Record<string, unknown>) => Record<string, unknown>) | undefined;
 }
 
-const DEFAULT_FILE = 'secretvisor.yaml';
+/** The config file read when none is named. */
+export const DEFAULT_FILE = 'secretvisor.yaml';
 const ZERO_CONFIG_FILE = '.env';
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { findDuplicateKey } from './duplicate-keys.js';
 import { ConfigError } from '../errors.js';
+import type { z } from 'zod';
 import { configSchema, type RawConfig } from './schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { explainIssue } from './explain-issue.js';
@@ -12,6 +13,19 @@ import { explainIssue } from './explain-issue.js';
  * schema. Every failure is a ConfigError (exit 78) naming the file.
  */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
+  return parseConfigText(await readConfigText(path), path, env);
+}
+
+/**
+ * Reads only `metrics:` and `scopes:` of a config file, each checked as in
+ * the whole file: for `status`, which runs in an operator's shell, without the
+ * service's environment that other sections' `${NAME}` may need.
+ */
+export async function loadMetricsSections(path: string, env: NodeJS.ProcessEnv): Promise<Pick<RawConfig, 'metrics' | 'scopes'>> {
+  return parseText(await readConfigText(path), path, env, { schema: configSchema.pick({ metrics: true, scopes: true }), keys: ['metrics', 'scopes'] });
+}
+
+async function readConfigText(path: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -21,11 +35,15 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
       cause: error,
     });
   }
-  return parseConfigText(text, path, env);
+  return text;
 }
 
 /** Parses and validates config text; `path` is only for messages. */
 export async function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
+  return parseText(text, path, env, { schema: configSchema, keys: undefined });
+}
+
+async function parseText<T>(text: string, path: string, env: NodeJS.ProcessEnv, part: { readonly schema: z.ZodType<T>; readonly keys: readonly string[] | undefined }): Promise<T> {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
   const first = document.errors[0];
@@ -42,8 +60,8 @@ export async function parseConfigText(text: string, path: string, env: NodeJS.Pr
       hint: 'write each key once per map',
     });
   }
-  const data = interpolateEnvIn(toData(document, path), path, env);
-  const result = configSchema.safeParse(data, { reportInput: true });
+  const data = interpolateEnvIn(select(toData(document, path), part.keys), path, env);
+  const result = part.schema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const { knownKeysAt } = await import('./known-keys.js');
     const problems = result.error.issues.flatMap((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));
@@ -52,6 +70,12 @@ export async function parseConfigText(text: string, path: string, env: NodeJS.Pr
     });
   }
   return result.data;
+}
+
+/** The named top-level keys of the file's map (anything else is left for interpolateEnvIn to refuse). */
+function select(data: unknown, keys: readonly string[] | undefined): unknown {
+  if (keys === undefined || data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([key]) => keys.includes(key)));
 }
 
 // toJS throws (not reports) an alias to an anchor not yet defined, and an

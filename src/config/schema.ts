@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSize, SIZE_PATTERN } from './size.js';
 import { listenEntry } from '../listen/listen-schema.js';
+import { metricsSchema } from '../health/metrics-schema.js';
 
 /**
  * The config file's one schema: it validates the YAML, it is the source of
@@ -275,6 +276,7 @@ export const configSchema = z.strictObject({
     .optional()
     .describe('Where sources with cache: keep their last good values, and the key that encrypts them.'),
   listen: z.array(listenEntry).optional().describe('Sockets secretvisor holds for its whole life and passes to every child (systemd socket activation).'),
+  metrics: metricsSchema.optional(),
 });
 
 /** The config file as written, after YAML parsing and validation. */

@@ -10,6 +10,8 @@ export interface ReadAtStartupOptions {
   readonly timeoutMs: number;
   readonly log: Logger;
   readonly signal?: AbortSignal;
+  /** Called for each failed attempt, with the error (for health: start-up shows which source it waits for). */
+  readonly onFailure?: ((source: string, error: unknown) => void) | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ async function readWithRetry(source: SecretSource, options: RetryOptions): Promi
     try {
       return await source.read(options.readSignal);
     } catch (error) {
+      options.onFailure?.(source.name, error);
       if (!isRetryable(error)) throw error;
       // A read cut short by the deadline says only "aborted": report the error before it, if any.
       if (!options.timeout.aborted) lastError = error;

@@ -8,6 +8,7 @@ import { createSource } from './create-source.js';
 import { readAtStartup } from './read-at-startup.js';
 import type { CloseOptions, SecretSource, Snapshot } from './source.js';
 import { cacheSource } from '../cache/cache-source.js';
+import type { SourceEvent } from './source-events.js';
 
 /** What {@link SourceSet.create} needs. */
 export interface SourceSetOptions {
@@ -20,6 +21,8 @@ export interface SourceSetOptions {
   readonly log: Logger;
   /** Aborts reads in flight when secretvisor stops; none for the one-shot commands. */
   readonly signal?: AbortSignal;
+  /** What each source did, for health and metrics. */
+  readonly onEvent?: ((event: SourceEvent) => void) | undefined;
 }
 
 /** Snapshots after a re-read, and which sources really changed. */
@@ -47,16 +50,18 @@ export class SourceSet {
   #rejected: string | undefined;
   /** The last failure of each failing source, so a file read twice in the same broken state is logged once. */
   readonly #lastFailure = new Map<string, string>();
+  readonly #onEvent: (event: SourceEvent) => void;
 
-  private constructor(sources: Map<string, SecretSource>, log: Logger, signal: AbortSignal) {
+  private constructor(sources: Map<string, SecretSource>, options: SourceSetOptions) {
     this.#sources = sources;
-    this.#log = log;
-    this.#signal = signal;
+    this.#log = options.log;
+    this.#signal = options.signal ?? new AbortController().signal;
+    this.#onEvent = options.onEvent ?? (() => undefined);
   }
 
   /** Creates the named sources (loading remote clients only when used); if one fails, those made already are closed. */
   static async create(options: SourceSetOptions): Promise<SourceSet> {
-    const set = new SourceSet(new Map(), options.log, options.signal ?? new AbortController().signal);
+    const set = new SourceSet(new Map(), options);
     try {
       for (const name of options.names) {
         const config = options.config.sources.get(name);
@@ -68,6 +73,7 @@ export class SourceSet {
           throw error;
         });
         set.#sources.set(name, cached);
+        set.#onEvent({ type: 'source-registered', source: name, kind: config.type, refreshMs: config.refreshMs, leaseExpiresAt: () => cached.leaseExpiresAt?.() });
       }
     } catch (error) {
       await set.close();
@@ -88,8 +94,13 @@ export class SourceSet {
 
   /** Reads every source once with the start-up retries; the result is the first last good set. */
   async readAtStartup(timeoutMs: number): Promise<ReadonlyMap<string, Snapshot>> {
-    const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, signal: this.#signal });
-    for (const [name, snapshot] of snapshots) this.#lastGood.set(name, { snapshot, at: Date.now() });
+    const onFailure = (name: string, error: unknown): void =>
+      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error) });
+    const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, signal: this.#signal, onFailure });
+    for (const [name, snapshot] of snapshots) {
+      this.#lastGood.set(name, { snapshot, at: Date.now() });
+      this.#reportRead(name, snapshot);
+    }
     return snapshots;
   }
 
@@ -166,6 +177,7 @@ export class SourceSet {
       clearTimeout(this.#retries.get(name)?.timer);
       this.#retries.delete(name);
       this.#lastFailure.delete(name);
+      this.#reportRead(name, snapshot);
       return snapshot;
     } catch (error) {
       const good = this.#lastGood.get(name);
@@ -185,8 +197,13 @@ export class SourceSet {
         );
       }
       this.#lastFailure.set(name, describeError(error));
+      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error) });
       return undefined;
     }
+  }
+
+  #reportRead(name: string, snapshot: Snapshot): void {
+    this.#onEvent({ type: 'source-read', source: name, at: Date.now(), updatedAt: snapshot.updatedAt, cachedAt: snapshot.cachedAt });
   }
 
   #scheduleRetry(name: string): void {

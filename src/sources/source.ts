@@ -48,6 +48,8 @@ export interface SecretSource {
    * caller says no value read will be used (`check`). Idempotent.
    */
   close(options?: CloseOptions): Promise<void>;
+  /** When the current lease ends (ms since the epoch), for sources that hold one (Vault dynamic credentials); for health only. */
+  leaseExpiresAt?(): number | undefined;
 }
 
 /** How a source is closed. */

@@ -129,7 +129,7 @@ describe('schema, version and help', () => {
     const result = await runCli(['schema']);
     expect(result.code).toBe(0);
     const schema = JSON.parse(result.stdout) as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'sources', 'scopes', 'env', 'files', 'onChange', 'inherit']));
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'sources', 'scopes', 'env', 'files', 'onChange', 'inherit', 'metrics']));
     expect(schema.additionalProperties).toBe(false);
   });
 
@@ -141,7 +141,7 @@ describe('schema, version and help', () => {
 
   it('prints help listing every command', async () => {
     const result = await runCli(['--help']);
-    for (const command of ['run', 'check', 'env', 'render', 'schema']) expect(result.stdout).toContain(`secretvisor ${command}`);
+    for (const command of ['run', 'check', 'env', 'render', 'audit', 'status', 'schema']) expect(result.stdout).toContain(`secretvisor ${command}`);
   });
 });
 

@@ -7,6 +7,8 @@ import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startVaultServer, type VaultServer } from '../servers/vault-server.js';
+import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
+import { freePort } from '../real/openbao/process-tools.js';
 
 let vault: VaultServer;
 const running: RunningCli[] = [];
@@ -92,6 +94,34 @@ describe('last-good cache', () => {
     vault.secrets.putKv2('secret', p.path, { VALUE: next });
     vault.faults.clear();
     await waitForRecords(p.records, (lines) => lines.some((line) => line.event === 'start' && line.values.VALUE === next), 'a child with the fresh value');
+  });
+
+  it('the health listener and secretvisor status show the values from the cache and their age, until Vault answers', async () => {
+    const p = project();
+    await primeCache(p);
+    const port = await freePort();
+    writeFileSync(p.config, `${readFileSync(p.config, 'utf8')}metrics: { listen: "127.0.0.1:${port}" }\n`);
+    vault.faults.resetConnections = true;
+    const cli = start(p);
+    await waitForRecords(p.records, (lines) => lines.length === 1, 'the child to start from the cache');
+    const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    expect(sampleValue(metrics, 'secretvisor_source_from_cache', { source: 'core' })).toBe(1);
+    expect(sampleValue(metrics, 'secretvisor_source_cache_age_seconds', { source: 'core' })).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(metrics, 'secretvisor_source_stale', { source: 'core' })).toBe(1);
+    const status = await runCli(['status', '-c', p.config], { cwd: p.dir, env: p.env });
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/^ {2}- source "core" is stale: the child runs on its cached values, saved \d+s ago$/m);
+    expect(status.stdout).toMatch(/^core +vault +stale +- +\d+ +.* saved \S+ ago +/m);
+    vault.faults.clear();
+    const deadline = Date.now() + 20_000;
+    let fresh = metrics;
+    while (sampleValue(fresh, 'secretvisor_source_from_cache', { source: 'core' }) !== 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      fresh = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    }
+    expect(sampleValue(fresh, 'secretvisor_source_from_cache', { source: 'core' })).toBe(0);
+    expect(sampleValue(fresh, 'secretvisor_source_stale', { source: 'core' })).toBe(0);
+    expect((await runCli(['status', '-c', p.config], { cwd: p.dir, env: p.env })).code).toBe(0);
   });
 
   it('check says which values come from the cache, and how old they are', async () => {

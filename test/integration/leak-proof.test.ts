@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { baseEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
 import { expectNoLeak, issuedSecrets, randomSecret } from '../helpers/secrets.js';
+import { freePort } from '../real/openbao/process-tools.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 
 // One realistic supervised run — file sources, env templates, a file output,
@@ -61,14 +62,15 @@ function cmdline(pid: number): string {
 }
 
 describe('leak proof: no secret reaches anything secretvisor writes', () => {
-  it('a whole supervised life at log level trace: rotations, refused reloads, check, env and audit', async () => {
+  it('a whole supervised life at log level trace: rotations, refused reloads, check, env, audit, status and the health listener', async () => {
     const dir = tempDir('sv-leak-');
     const runtime = join(dir, 'runtime');
     const home = join(dir, 'home');
     mkdirSync(runtime, { mode: 0o700 });
     mkdirSync(home, { mode: 0o700 });
     mkdirSync(join(dir, 'creds'), { mode: 0o700 });
-    writeFileSync(join(dir, 'secretvisor.yaml'), CONFIG);
+    const port = await freePort();
+    writeFileSync(join(dir, 'secretvisor.yaml'), `${CONFIG}metrics: { listen: "127.0.0.1:${port}" }\n`);
     const records = join(dir, 'records.jsonl');
     const ours = new Set([join(dir, 'platform.env'), join(dir, 'creds'), records]);
     const writePlatform = (text: string): void => void writeSecretFile(join(dir, 'platform.env'), text);
@@ -117,10 +119,15 @@ describe('leak proof: no secret reaches anything secretvisor writes', () => {
       await cli.waitForStderr(message);
     }
     expect(readRecords(records).filter((line) => line.event === 'start')).toHaveLength(2);
+    // What the health listener shows after all that: every source's last error, counts, ages.
+    for (const path of ['/metrics', '/status', '/healthz']) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      outputs.push({ what: `GET ${path}`, result: { stdout: await response.text(), stderr: '' } });
+    }
     writeKey(apiKey);
 
     // The one-shot commands, beside the running service, as loud as they get.
-    for (const args of [['check'], ['env'], ['env', '--format', 'json'], ['env', '--format', 'shell'], ['audit'], ['check', '--log-format', 'pretty']]) {
+    for (const args of [['check'], ['env'], ['env', '--format', 'json'], ['env', '--format', 'shell'], ['audit'], ['check', '--log-format', 'pretty'], ['status'], ['status', '--json']]) {
       writePlatform(`DB_PASSWORD=${password}\nREDIS_URL=redis://cache:6379\n`);
       const result = await runCli([...args, '--log-level', 'trace'], { cwd: dir, env });
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);

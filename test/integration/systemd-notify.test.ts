@@ -101,7 +101,7 @@ async function setUp(owner?: number): Promise<Setup> {
   return { dir, socket, recordFile, secret };
 }
 
-function startSupervised(setup: Setup, extraEnv: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = []): RunningCli {
+function startSupervised(setup: Setup, extraEnv: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = [], config = 'secretvisor.yaml'): RunningCli {
   const env = baseEnv({
     NOTIFY_SOCKET: setup.socket.path,
     WATCHDOG_USEC: '30000000',
@@ -111,7 +111,7 @@ function startSupervised(setup: Setup, extraEnv: NodeJS.ProcessEnv = {}, wrapper
     SECRETVISOR_LOG_FORMAT: 'json',
     ...extraEnv,
   });
-  const args = ['run', '-c', join(setup.dir, 'secretvisor.yaml'), '--', process.execPath, RECORD_ENV];
+  const args = ['run', '-c', join(setup.dir, config), '--', process.execPath, RECORD_ENV];
   const cli =
     wrapper.length === 0
       ? startCli(args, { cwd: setup.dir, env })
@@ -157,7 +157,8 @@ describe('systemd notification (Type=notify)', () => {
     const result = await cli.exited();
     expect(result.code).toBe(0);
 
-    const states = setup.socket.received.map((n) => n.message).filter((m) => !m.startsWith('BARRIER'));
+    // STATUS= and WATCHDOG=1 come and go on their own schedule (tested below).
+    const states = setup.socket.received.map((n) => n.message).filter((m) => !/^(BARRIER|STATUS|WATCHDOG)/.test(m));
     expect(states).toEqual([`READY=1\nMAINPID=${cli.pid}`, 'STOPPING=1']);
     const [start] = records(setup.recordFile);
     expect(start?.values.DB_PASSWORD).toBe(setup.secret);
@@ -188,5 +189,83 @@ describe('systemd notification (Type=notify)', () => {
     cli.kill('SIGTERM');
     expect((await cli.exited()).code).toBe(0);
     expect(setup.socket.received).toEqual([]);
+  });
+
+  it('keeps STATUS= current: the child pid and uptime, fresh/stale/failing sources, the last rotation', async (context) => {
+    context.skip(missing !== undefined, `needs ${missing}`);
+    const setup = await setUp();
+    writeFileSync(join(setup.dir, 'refresh.yaml'), 'version: 1\nsources:\n  app: { type: dotenv, path: app.env, refresh: 1s }\nscopes:\n  global: [app]\n');
+    const cli = startSupervised(setup, {}, [], 'refresh.yaml');
+    await cli.waitForReadyChildren(1);
+    const statuses = (): string[] => setup.socket.received.map((n) => n.message).filter((m) => m.startsWith('STATUS='));
+    const firstChild = Number(/^ready (\d+)$/m.exec(cli.stdout)?.[1]);
+    await setup.socket.waitFor(() => statuses().includes(`STATUS=child ${firstChild} up <1m; sources: 1 fresh, 0 stale, 0 failing; no rotation yet`), 'the first STATUS=');
+    // Before the child runs, systemd already shows that secretvisor is starting.
+    expect(statuses()[0]).toMatch(/^STATUS=starting; sources: 0 fresh/);
+
+    writeSecretFile(join(setup.dir, 'app.env'), `DB_PASSWORD=${randomSecret('notify-rotated')}\n`);
+    await cli.waitForReadyChildren(2);
+    const secondChild = Number([...cli.stdout.matchAll(/^ready (\d+)$/gm)][1]?.[1]);
+    await setup.socket.waitFor(
+      () => statuses().includes(`STATUS=child ${secondChild} up <1m; sources: 1 fresh, 0 stale, 0 failing; last rotation <1m ago`),
+      'STATUS= after the rotation',
+    );
+
+    writeSecretFile(join(setup.dir, 'app.env'), `DB_PASSWORD=${randomSecret('notify-broken')}\nnot a line\n`);
+    await setup.socket.waitFor(() => statuses().some((m) => m.includes('sources: 0 fresh, 0 stale, 1 failing')), 'STATUS= with the failing source');
+    // A source failing for longer than its refresh (1 s) is stale; the line is looked at every 15 s at most.
+    await setup.socket.waitFor(() => statuses().some((m) => m.includes('sources: 0 fresh, 1 stale, 0 failing')), 'STATUS= with the stale source', 40_000);
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
+    // Each line is sent once, when it changes.
+    expect(new Set(statuses()).size).toBe(statuses().length);
+  }, 60_000);
+
+  it('with WATCHDOG_USEC, sends WATCHDOG=1 at half the interval while it runs', async (context) => {
+    context.skip(missing !== undefined, `needs ${missing}`);
+    const setup = await setUp();
+    const cli = startSupervised(setup, { WATCHDOG_USEC: '2000000', WATCHDOG_PID: '' });
+    await cli.waitForReadyChildren(1);
+    const pings = (): Notification[] => setup.socket.received.filter((n) => n.message === 'WATCHDOG=1');
+    await setup.socket.waitFor(() => pings().length >= 4, 'four WATCHDOG=1 pings', 20_000);
+    if (isRoot) expect(pings().every((ping) => ping.sender === cli.pid)).toBe(true);
+    // SIGSTOP freezes the event loop as a hang would: no more pings, so systemd would restart it.
+    cli.kill('SIGSTOP');
+    // A systemd-notify started just before may still deliver its ping.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const frozen = pings().length;
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(pings().length).toBe(frozen);
+    cli.kill('SIGCONT');
+    await setup.socket.waitFor(() => pings().length > frozen, 'pings again once the loop runs');
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
+  }, 60_000);
+
+  it.for<[string, NodeJS.ProcessEnv]>([
+    ['WATCHDOG_PID names another process', { WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' }],
+    ['WATCHDOG_USEC is unset', { WATCHDOG_USEC: '' }],
+  ])('sends no WATCHDOG=1 when %s', async ([, env], context) => {
+    context.skip(missing !== undefined, `needs ${missing}`);
+    const setup = await setUp();
+    const cli = startSupervised(setup, env);
+    await cli.waitForReadyChildren(1);
+    await setup.socket.message('READY=1');
+    // Three intervals of the 1 s watchdog it must not answer: STATUS= goes on, no ping comes.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(setup.socket.received.some((n) => n.message.startsWith('STATUS='))).toBe(true);
+    expect(setup.socket.received.filter((n) => n.message === 'WATCHDOG=1')).toEqual([]);
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
+  });
+
+  it('an invalid WATCHDOG_USEC is logged and ignored', async (context) => {
+    context.skip(missing !== undefined, `needs ${missing}`);
+    const setup = await setUp();
+    const cli = startSupervised(setup, { WATCHDOG_USEC: 'soon', WATCHDOG_PID: '' });
+    await cli.waitForStderr('WATCHDOG_USEC=soon is not a positive number of microseconds');
+    await cli.waitForReadyChildren(1);
+    cli.kill('SIGTERM');
+    expect((await cli.exited()).code).toBe(0);
   });
 });

@@ -16,6 +16,8 @@ import { startMoto, type MotoServer } from './moto/moto-server.js';
 import { childEnv, startRun, starts, stopRun, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
 import { INSTALL_HINT, pythonTool } from './tools/python-env.js';
 import { describeReal } from './tools/require-tool.js';
+import { freePort } from './openbao/process-tools.js';
+import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 
 const HOST = hostCredentials();
 const FINANCE_ROLE = 'arn:aws:iam::210987654321:role/noxus-finance-secrets';
@@ -112,6 +114,31 @@ describeReal('AWS Secrets Manager on moto (real SDK, real CLI)', { tools: { moto
     const result = await cli.exited();
     expect(result.code).toBe(0);
     expect(result.stderr).not.toContain(HOST.accessKeyId);
+  });
+
+  it("the health listener shows the secret's age from its LastChangedDate, and a rotation moves it", async () => {
+    await aws.secretsManager.send(new CreateSecretCommand({ Name: 'noxus/aged', SecretString: JSON.stringify({ TOKEN: randomSecret('aged-v1') }) }));
+    const port = await freePort();
+    const ws = workspace(`sources:${source('core', 'noxus/aged')}\nmetrics: { listen: "127.0.0.1:${port}" }`);
+    const cli = run(ws);
+    await waitForStarts(cli, 1);
+    const bodies: string[] = [];
+    const lastChanged = async (): Promise<number | undefined> => {
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      bodies.push(body);
+      return sampleValue(parseExposition(body), 'secretvisor_secret_last_changed_timestamp_seconds', { source: 'core' });
+    };
+    const described = await aws.secretsManager.send(new DescribeSecretCommand({ SecretId: 'noxus/aged' }));
+    expect(await lastChanged()).toBeCloseTo((described.LastChangedDate as Date).getTime() / 1000, 0);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await aws.secretsManager.send(new PutSecretValueCommand({ SecretId: 'noxus/aged', SecretString: JSON.stringify({ TOKEN: randomSecret('aged-v2') }) }));
+    await waitForStarts(cli, 2);
+    const rotated = await aws.secretsManager.send(new DescribeSecretCommand({ SecretId: 'noxus/aged' }));
+    // LastChangedDate has whole seconds: the wait above makes the new one later.
+    expect((rotated.LastChangedDate as Date).getTime()).toBeGreaterThan((described.LastChangedDate as Date).getTime());
+    expect(await lastChanged()).toBeCloseTo((rotated.LastChangedDate as Date).getTime() / 1000, 0);
+    expectNoLeak(bodies.join('\n'), 'the health listener');
   });
 
   it('applies a PutSecretValue rotation once (exactly one restart) and checks versions by DescribeSecret only', async () => {

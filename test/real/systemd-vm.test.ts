@@ -235,6 +235,23 @@ describeReal(
       timings.push(`rotation applied ${((Date.now() - rotated) / 1000).toFixed(1)} s`);
     }, TEST_TIMEOUT_MS);
 
+    it('systemctl status shows STATUS=: the child pid and uptime, the sources, the last rotation', async () => {
+      const main = await mainPid(machine, ROTATION);
+      const child = (await serviceChild(machine, main)) as number;
+      const expected = new RegExp(`^child ${child} up (<1m|\\d+m); sources: [1-9]\\d* fresh, 0 stale, 0 failing; last rotation (<1m|\\d+m) ago$`);
+      const text = await waitFor(
+        async () => {
+          const { StatusText: line } = await show(machine, ROTATION, ['StatusText']);
+          return line !== undefined && expected.test(line) ? line : undefined;
+        },
+        `StatusText matching ${expected}`,
+        60_000,
+        async () => JSON.stringify(await show(machine, ROTATION, ['StatusText'])),
+      );
+      const status = await machine.run(['systemctl', 'status', '--no-pager', ROTATION]);
+      expect(status.stdout).toContain(`Status: "${text}"`);
+    }, TEST_TIMEOUT_MS);
+
     it('systemctl reload delivers one SIGHUP to the service; systemctl stop then ends in Result=success', async () => {
       const unit = 'secretvisor-backend.service';
       const { InvocationID: invocation, MainPID: main } = await show(machine, unit, ['InvocationID', 'MainPID']);
@@ -284,6 +301,37 @@ describeReal(
       const systemd = await machine.ok(['journalctl', '--no-pager', '-o', 'cat', '_PID=1']);
       expect(systemd).toMatch(/secretvisor-frontend\.service: Got notification message from PID \d+, but reception only permitted for main PID \d+/);
       expect(systemd).toMatch(/secretvisor-backend\.service: Got notification message from PID \d+, but reception only permitted for main PID \d+/);
+    }, TEST_TIMEOUT_MS);
+
+    it('WatchdogSec=: pings keep the unit up; a frozen secretvisor misses them, systemd logs "Watchdog timeout" and restarts the unit', async () => {
+      await machine.ok(['sh', '-c', `printf '[Service]\\nWatchdogSec=3s\\nTimeoutAbortSec=5s\\n' > /etc/systemd/system/${ROTATION}.d/60-watchdog.conf`]);
+      await machine.ok(['systemctl', 'daemon-reload']);
+      await machine.ok(['systemctl', 'restart', ROTATION], { timeoutMs: 120_000 });
+      const before = await show(machine, ROTATION, ['MainPID', 'NRestarts', 'WatchdogUSec']);
+      expect(before.WatchdogUSec).toBe('3s');
+      // Four intervals of pings: still the same process, never restarted.
+      const firstPing = await waitFor(async () => {
+        const at = (await show(machine, ROTATION, ['WatchdogTimestampMonotonic'])).WatchdogTimestampMonotonic;
+        return at !== undefined && at !== '0' ? at : undefined;
+      }, 'a first WATCHDOG=1', 30_000);
+      await waitFor(async () => ((await show(machine, ROTATION, ['WatchdogTimestampMonotonic'])).WatchdogTimestampMonotonic !== firstPing ? true : undefined), 'a second WATCHDOG=1', 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      expect(await show(machine, ROTATION, ['MainPID', 'NRestarts', 'ActiveState'])).toEqual({ MainPID: before.MainPID, NRestarts: before.NRestarts, ActiveState: 'active' });
+
+      await machine.ok(['kill', '-STOP', before.MainPID as string]);
+      await waitFor(
+        async () => {
+          const now = await show(machine, ROTATION, ['NRestarts', 'MainPID', 'ActiveState']);
+          return Number(now.NRestarts) > Number(before.NRestarts) && now.ActiveState === 'active' && now.MainPID !== before.MainPID ? true : undefined;
+        },
+        'systemd to restart the unit after the missed watchdog',
+        90_000,
+        async () => (await journal(machine, ['-u', ROTATION])).slice(-20).map((entry) => entry.message).join('\n'),
+      );
+      const messages = (await journal(machine, ['-u', ROTATION])).map((entry) => entry.message);
+      expect(messages.some((message) => message.includes('Watchdog timeout'))).toBe(true);
+      await machine.ok(['rm', `/etc/systemd/system/${ROTATION}.d/60-watchdog.conf`]);
+      await machine.ok(['systemctl', 'daemon-reload']);
     }, TEST_TIMEOUT_MS);
 
     it('no secret value reached the journal', async () => {

@@ -67,6 +67,11 @@ export class LeaseKeeper {
     return lease !== undefined && !this.#reissueDue && lease.expiresAt > this.#options.clock.now();
   }
 
+  /** When the held credentials' lease ends (ms since the epoch, as renewed); undefined when none is held. */
+  get expiresAt(): number | undefined {
+    return this.#current?.expiresAt;
+  }
+
   /**
    * The session logged in again and now holds `token`. Credentials issued
    * with the old token die with it (Vault revokes a token's leases when it

@@ -49,6 +49,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   let onDue: ((reason: string) => void) | undefined;
   const refresh = new RefreshTimer({ clock, refreshMs: config.refreshMs, onDue: (reason) => onDue?.(reason) });
   let setup: Promise<Parts> | undefined;
+  let keeper: LeaseKeeper | undefined;
   let reading: Promise<Snapshot> | undefined;
   let last: { readonly snapshot: Snapshot; readonly kind: SecretKind } | undefined;
   let closed = false;
@@ -110,6 +111,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
         setup = undefined;
         throw error;
       });
+      keeper = parts.keeper;
       // A certificate keeps the refresh polling: a read answers from memory until the re-issue is due, and
       // offers a certificate whose files could not be written once more.
       if (pki !== undefined) return pki.current ?? (await pki.issue((request) => call(parts, request).then(({ response }) => response), signal));
@@ -145,6 +147,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       onDue = callback;
       refresh.start();
     },
+    leaseExpiresAt: () => keeper?.expiresAt,
     async close(options) {
       if (closed) return;
       closed = true;
