@@ -52,7 +52,6 @@ export class CachedSource implements SecretSource {
     return this.#inner.kind;
   }
 
-  readonly validUntil = (): Date | undefined => this.#inner.validUntil?.();
 
   async read(signal: AbortSignal): Promise<Snapshot> {
     const name = this.name;

@@ -27,7 +27,7 @@ export interface SourceHealth {
   readonly failuresTotal: number;
   /** The last failure's message (names keys, paths and sources, never a value); null once a read works again. */
   readonly lastError: string | null;
-  /** Seconds left on the Vault lease of dynamic credentials; null when the source holds none. */
+  /** Seconds left on the Vault lease of dynamic credentials or on a pki certificate; null when the source holds neither. */
   readonly leaseSecondsLeft: number | null;
   /** When the secret last changed, where the source knows it (file mtime, KV v2 created_time, AWS LastChangedDate). */
   readonly secretUpdatedAt: string | null;

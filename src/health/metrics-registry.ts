@@ -93,7 +93,7 @@ export async function createMetricsRenderer(): Promise<MetricsRenderer> {
   perSource('secretvisor_source_refresh_seconds', 'How often the source is re-read (refresh:); staleness is judged against it.', (source) => source.refreshSeconds);
   perSource('secretvisor_source_from_cache', "1 when the child runs on the source's values from the last-good cache.", (source) => (source.fromCache ? 1 : 0));
   perSource('secretvisor_source_cache_age_seconds', 'Age of the cached values the child runs on, when it runs on the cache.', (source) => source.cacheAgeSeconds);
-  perSource('secretvisor_source_lease_remaining_seconds', 'Seconds left on the Vault lease of dynamic credentials.', (source) => source.leaseSecondsLeft);
+  perSource('secretvisor_source_lease_remaining_seconds', 'Seconds left on the Vault lease of dynamic credentials, or on the certificate of a pki source.', (source) => source.leaseSecondsLeft);
   perSource('secretvisor_secret_last_changed_timestamp_seconds', 'When the secret last changed, where the source knows it (file mtime, KV v2 created_time, AWS LastChangedDate).', (source) =>
     time(source.secretUpdatedAt),
   );

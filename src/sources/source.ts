@@ -32,11 +32,6 @@ export interface SecretSource {
    */
   read(signal: AbortSignal): Promise<Snapshot>;
   /**
-   * For values that end on their own (a certificate): when the ones read
-   * last stop being valid, for health and metrics to show the time left.
-   */
-  readonly validUntil?: () => Date | undefined;
-  /**
    * Starts noticing changes (file events, refresh timers, lease schedules);
    * calls `onDue` when a re-read is worth doing. May return a promise that
    * settles once watching is live (file watchers finish their first scan).
@@ -48,7 +43,10 @@ export interface SecretSource {
    * caller says no value read will be used (`check`). Idempotent.
    */
   close(options?: CloseOptions): Promise<void>;
-  /** When the current lease ends (ms since the epoch), for sources that hold one (Vault dynamic credentials); for health only. */
+  /**
+   * When the values read last stop being valid on their own (ms since the epoch): a Vault lease of dynamic
+   * credentials, a PKI certificate's notAfter; for health and metrics to show the time left.
+   */
   leaseExpiresAt?(): number | undefined;
 }
 

@@ -10,6 +10,8 @@ import { parseJsonLines } from '../helpers/json-lines.js';
 import { readRecords } from '../helpers/project.js';
 import { trackSecret } from '../helpers/secrets.js';
 import { describeReal } from './tools/require-tool.js';
+import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
+import { freePort } from './openbao/process-tools.js';
 import { BAO_NEEDS, startFileServer, type FileBaoServer } from './openbao/bao-server.js';
 import { cliEnv, logEntries, startRun, starts, stopRun, waitForStarts, waitUntil, workspace, type Workspace } from './openbao/workspace.js';
 
@@ -128,6 +130,22 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     expect(typeof issued[0]?.renewInSeconds).toBe('number');
     // At about 2/3 of the 45 s lifetime, and no later than 12 s before notAfter.
     expect(issued[0]?.renewInSeconds as number).toBeLessThanOrEqual(33);
+    expect(await stopRun(cli)).toBe(0);
+  });
+
+  it('shows the time left on the certificate in the metrics and /status', async () => {
+    const port = await freePort();
+    const ws = workspace(pkiSource({ ttl: '60s', renewBefore: '15s' }), { extra: `${FILES}metrics: { listen: "127.0.0.1:${port}" }\n` });
+    const cli = startRun(ws, cliEnv(ws, ['CERT_FILE', 'KEY_FILE', 'CA_FILE', 'TLS_CERT', 'TLS_KEY'], { VAULT_TOKEN: token }));
+    await waitForStarts(cli, ws, 1);
+    const cert = readIssued(filePaths(ws));
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const expectedLeft = (Date.parse(cert.validTo) - Date.now()) / 1000;
+    const left = sampleValue(parseExposition(body), 'secretvisor_source_lease_remaining_seconds', { source: 'tls' }) as number;
+    expect(left).toBeGreaterThan(0);
+    expect(Math.abs(left - expectedLeft)).toBeLessThanOrEqual(5);
+    const status = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/status`)).text()) as { sources: { name: string; leaseSecondsLeft: number | null }[] };
+    expect(status.sources.find((source) => source.name === 'tls')?.leaseSecondsLeft).toBeGreaterThan(0);
     expect(await stopRun(cli)).toBe(0);
   });
 

@@ -136,7 +136,6 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   return {
     name: config.name,
     kind: config.type,
-    validUntil: () => pki?.notAfter,
     read(signal) {
       reading ??= readOnce(signal).finally(() => {
         reading = undefined;
@@ -147,7 +146,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       onDue = callback;
       refresh.start();
     },
-    leaseExpiresAt: () => keeper?.expiresAt,
+    leaseExpiresAt: () => pki?.notAfter?.getTime() ?? keeper?.expiresAt,
     async close(options) {
       if (closed) return;
       closed = true;

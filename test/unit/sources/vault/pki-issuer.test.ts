@@ -138,7 +138,7 @@ describe('CertificateIssuer', () => {
 });
 
 describe('a vault source with pki', () => {
-  it('issues once, answers from memory until due, and tells validUntil the certificate notAfter', async () => {
+  it('issues once, answers from memory until due, and tells leaseExpiresAt the certificate notAfter', async () => {
     const pem = makeCertificate(90);
     const http = fakeHttp({
       'auth/token/lookup-self': () => ({ data: { ttl: 0, renewable: false } }),
@@ -168,12 +168,12 @@ describe('a vault source with pki', () => {
       { createClient: async () => http, sessions: new SessionRegistry(), clock: pinnedClock(0) },
     );
     try {
-      expect(source.validUntil?.()).toBeUndefined();
+      expect(source.leaseExpiresAt?.()).toBeUndefined();
       const first = await source.read(new AbortController().signal);
       const second = await source.read(new AbortController().signal);
       expect(second).toBe(first);
       expect(http.calls.filter((call) => call.path === 'pki/issue/web')).toHaveLength(1);
-      expect(source.validUntil?.()?.getTime()).toBeGreaterThan(Date.now() + 89 * 86_400_000);
+      expect(source.leaseExpiresAt?.()).toBeGreaterThan(Date.now() + 89 * 86_400_000);
     } finally {
       await source.close();
     }
