@@ -125,6 +125,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         endpoint: raw.endpoint,
         roleArn: raw.roleArn,
         externalId: raw.externalId,
+        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     case 'aws-ssm':
       return finalizeSsmSource(name, raw, common);
@@ -157,6 +158,7 @@ function finalizeSsmSource(name: string, raw: Extract<RawSource, { type: 'aws-ss
     endpoint: raw.endpoint,
     roleArn: raw.roleArn,
     externalId: raw.externalId,
+    maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
   };
 }
 
