@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -129,6 +129,7 @@ function prepareDomain(): Domain | string {
   if (own === undefined) return 'this process is in no cgroup v2 group';
   const home = join(mount, own);
   const atRoot = own === '/';
+  if (atRoot) removeStaleDomains(home);
   const base = atRoot ? join(home, `secretvisor-${process.pid}-${randomBytes(4).toString('hex')}`) : home;
   const leaf = join(base, 'supervisor');
   try {
@@ -152,6 +153,33 @@ function leaveDomain(found: Domain): void {
   }
   tryRemove(found.leaf);
   if (found.createdBase) tryRemove(found.base);
+}
+
+const DOMAIN_NAME = /^secretvisor-(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * Removes what a secretvisor killed with SIGKILL left at the root: its
+ * folders, once nothing runs in them. Another secretvisor's, still running,
+ * are left alone.
+ */
+function removeStaleDomains(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = DOMAIN_NAME.exec(name);
+    if (match === null || existsSync(`/proc/${match[1]}`)) continue;
+    const base = join(root, name);
+    try {
+      const inner = readdirSync(base, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+      if (inner.every((entry) => tryRemove(join(base, entry.name)))) tryRemove(base);
+    } catch {
+      // Another secretvisor starting at the same moment removed it first.
+    }
+  }
 }
 
 function cgroup2Mount(): string | undefined {
