@@ -13,8 +13,8 @@ export interface ChildCgroup {
   readonly path: string;
   /** Pids that still run in it (the kernel lists no zombies in cgroup.procs). */
   members(): number[];
-  /** Sends `signal` to every process in it. */
-  signal(signal: NodeJS.Signals): void;
+  /** Sends `signal` to every process in it but those `reached` says already got it. */
+  signal(signal: NodeJS.Signals, reached?: (pid: number) => boolean): void;
   /** SIGKILLs everything in it (`cgroup.kill`, else pid by pid) until it is empty, then removes it. */
   kill(): Promise<void>;
   /** Removes it once empty; false while something still runs in it. */
@@ -78,8 +78,9 @@ function openCgroup(path: string): ChildCgroup {
       return [];
     }
   };
-  const signalAll = (signal: NodeJS.Signals): void => {
+  const signalAll = (signal: NodeJS.Signals, reached: (pid: number) => boolean = () => false): void => {
     for (const pid of members()) {
+      if (reached(pid)) continue;
       try {
         process.kill(pid, signal);
       } catch {

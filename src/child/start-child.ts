@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { SecretValue } from '../secret-value.js';
 import { spawnInCgroup, type ChildCgroup } from './child-cgroup.js';
 import type { ChildExit } from './exit-code.js';
-import { liveMembers, signalGroup, waitForGroupGone } from './process-group.js';
+import { liveMembers, processGroupOf, signalGroup, waitForGroupGone } from './process-group.js';
 
 /** Everything needed to start the child; it knows nothing of secrets or sources. */
 export interface ChildSpec {
@@ -106,7 +106,8 @@ export function startChild(spec: ChildSpec): RunningChild {
     } catch {
       // The child is gone or not ours any more: nothing to signal.
     }
-    cgroup?.signal(name);
+    // A process gets each signal once: the group signal (or the child's own) already reached these.
+    cgroup?.signal(name, (member) => (spec.ownGroup ? processGroupOf(member) === pid : member === pid));
   };
 
   const leftovers = (): number[] => {

@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
@@ -103,6 +104,20 @@ describeReal('a grandchild that leaves the process group with setsid', { tools: 
     await cli.exited();
     expect(await waitForDeath(second as number, 1)).toBe(true);
     expect(existsSync(join(MOUNT as string, secondGroup))).toBe(false);
+  }, 60_000);
+
+  it.runIf(cgroupOf(process.pid) === '/')('removes the empty cgroup folders a SIGKILLed secretvisor left at the root, and its own at exit', async () => {
+    const dead = spawnSync('true').pid as number;
+    const stale = join(MOUNT as string, `secretvisor-${dead}-0badc0de`);
+    mkdirSync(join(stale, 'supervisor'), { recursive: true });
+    const { cli } = start('restart');
+    await cli.waitForReadyChildren(1);
+    expect(existsSync(stale)).toBe(false);
+    const own = join(MOUNT as string, cgroupOf(cli.pid), '..');
+    expect(existsSync(own)).toBe(true);
+    cli.kill('SIGTERM');
+    await cli.exited();
+    expect(existsSync(own)).toBe(false);
   }, 60_000);
 
   it('is ended when the child exits by itself (onExit: exit), before secretvisor exits with its code', async () => {
