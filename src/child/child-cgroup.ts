@@ -140,7 +140,7 @@ function prepareDomain(): Domain | string {
   } catch (error) {
     tryRemove(leaf);
     if (atRoot) tryRemove(base);
-    return `cannot make cgroups under ${home}: ${describe(error)}; under systemd, set Delegate=yes`;
+    return `cannot make cgroups under ${home}: ${describe(error)}; under systemd, set Delegate=yes and leave out ProtectControlGroups=`;
   }
   return { home, base, leaf, createdBase: atRoot };
 }
