@@ -143,6 +143,7 @@ function benchConfig(name: string, secretId: string, endpoint: string): AwsSourc
     secretId,
     versionStage: 'AWSCURRENT',
     key: undefined,
+    maxResponseBytes: 1024 * 1024,
     endpoint,
     roleArn: undefined,
     externalId: undefined,

@@ -5,6 +5,7 @@ import type { DirectorySourceConfig, DotenvSourceConfig } from '../config/config
 import { ExitCode } from '../errors.js';
 import { inspectSecretFile, inspectSecretFolder, type PermissionFinding } from '../permissions/inspect-mode.js';
 import type { AuditedItem, AuditFinding } from './audit-report.js';
+import { readSource, type ReadOptions } from './read-source.js';
 
 /** What auditing one source found: the secret-holding places, and what needs attention. */
 export interface SourceAudit {
@@ -13,15 +14,20 @@ export interface SourceAudit {
 }
 
 /**
- * Audits a `dotenv` or `directory` source without reading any secret: the
- * mode and owner of every secret file (following symlinks, as the sources
- * do) and of the folders holding them, by the same rules `run` and `check`
- * enforce, and each file's mtime as its age.
+ * Audits a `dotenv` or `directory` source: the mode and owner of every
+ * secret file (following symlinks, as the sources do) and of the folders
+ * holding them, by the same rules `run` and `check` enforce, and each file's
+ * mtime as its age. Only when all of that is sound is the source read once,
+ * as `check` reads it, for data that `check` would refuse (exit 65).
  */
-export async function auditFileSource(config: DotenvSourceConfig | DirectorySourceConfig): Promise<SourceAudit> {
+export async function auditFileSource(config: DotenvSourceConfig | DirectorySourceConfig, options: ReadOptions): Promise<SourceAudit> {
   const audit: SourceAudit = { items: [], findings: [] };
   if (config.type === 'dotenv') await auditDotenv(config, audit);
   else await auditDirectory(config, audit);
+  // A read would only repeat a permission or missing-file finding as its error.
+  if (audit.findings.length > 0) return audit;
+  const verdict = await readSource(config, options);
+  if ('finding' in verdict) audit.findings.push(verdict.finding);
   return audit;
 }
 

@@ -1,31 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AwsSourceConfig, SsmSourceConfig, VaultSourceConfig } from '../config/config.js';
-import { ExitCode, SecretvisorError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { inspectSecretFile } from '../permissions/inspect-mode.js';
-import { createSource } from '../sources/create-source.js';
-import type { SecretSource } from '../sources/source.js';
 import { fromPermission, type SourceAudit } from './audit-files.js';
-import type { AuditFinding } from './audit-report.js';
-
-/** What auditing a remote source needs besides its config. */
-export interface RemoteAuditOptions {
-  /** secretvisor's own environment (VAULT_ADDR, AWS_*, HOME). */
-  readonly env: NodeJS.ProcessEnv;
-  readonly log: Logger;
-  /** How long the one read may take: the config's startup.timeout. */
-  readonly timeoutMs: number;
-}
+import { readSource, type ReadOptions } from './read-source.js';
 
 /**
  * Audits a Vault or AWS source: the files holding its own credentials
  * (Vault token, AppRole and JWT files) by the rules for secret files, then
  * one read — as `check` does — for the secret's last change (KV metadata,
- * LastChangedDate). A read that fails is reported, never thrown; no value
- * leaves the source.
+ * LastChangedDate) and the soundness of its data. A read that fails is
+ * reported, never thrown; no value leaves the source.
  */
-export async function auditRemoteSource(config: VaultSourceConfig | AwsSourceConfig | SsmSourceConfig, options: RemoteAuditOptions): Promise<SourceAudit> {
+export async function auditRemoteSource(config: VaultSourceConfig | AwsSourceConfig | SsmSourceConfig, options: ReadOptions): Promise<SourceAudit> {
   const audit: SourceAudit = { items: [], findings: [] };
   for (const path of credentialFiles(config, options.env)) {
     const stats = await stat(path).catch(() => undefined);
@@ -37,17 +24,9 @@ export async function auditRemoteSource(config: VaultSourceConfig | AwsSourceCon
     audit.items.push({ source: config.name, kind: config.type, location, updatedAt: undefined });
     return audit;
   }
-  let source: SecretSource | undefined;
-  try {
-    source = await createSource({ config, log: options.log.child({ component: `source:${config.name}` }), env: options.env, service: undefined, pool: undefined });
-    const snapshot = await source.read(AbortSignal.timeout(options.timeoutMs));
-    audit.items.push({ source: config.name, kind: config.type, location, updatedAt: snapshot.updatedAt });
-  } catch (error) {
-    audit.items.push({ source: config.name, kind: config.type, location, updatedAt: undefined });
-    audit.findings.push(unreadable(config.name, error));
-  } finally {
-    await source?.close().catch(() => undefined);
-  }
+  const verdict = await readSource(config, options);
+  audit.items.push({ source: config.name, kind: config.type, location, updatedAt: 'updatedAt' in verdict ? verdict.updatedAt : undefined });
+  if ('finding' in verdict) audit.findings.push(verdict.finding);
   return audit;
 }
 
@@ -77,17 +56,4 @@ function credentialFiles(config: VaultSourceConfig | AwsSourceConfig | SsmSource
       // The AWS SDK's own chain finds the credentials (instance profile, environment, profile files).
       return [];
   }
-}
-
-function unreadable(source: string, error: unknown): AuditFinding {
-  const known = error instanceof SecretvisorError;
-  return {
-    kind: 'unreadable',
-    source,
-    path: undefined,
-    // secretvisor's own errors name the source already.
-    problem: known ? error.message : `source "${source}" could not be read: ${error instanceof Error ? error.message : String(error)}`,
-    fix: known && error.hint !== undefined ? error.hint : 'run secretvisor check with --log-level debug for details',
-    exitCode: known ? error.exitCode : ExitCode.failure,
-  };
 }

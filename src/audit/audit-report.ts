@@ -2,7 +2,7 @@ import { ExitCode } from '../errors.js';
 import type { SourceKind } from '../config/config.js';
 
 /** What kind of attention a finding asks for. */
-export type AuditFindingKind = 'permission' | 'age' | 'unreadable';
+export type AuditFindingKind = 'permission' | 'age' | 'unreadable' | 'data';
 
 /** One thing an operator should fix, with the command or step that fixes it. */
 export interface AuditFinding {
@@ -13,7 +13,7 @@ export interface AuditFinding {
   readonly path: string | undefined;
   readonly problem: string;
   readonly fix: string;
-  /** For `unreadable`: the exit code of the error met (69 unreachable, 65 bad data, …). */
+  /** For `unreadable` and `data`: the exit code of the error met (69 unreachable, 65 bad data, …). */
   readonly exitCode?: number | undefined;
 }
 
@@ -40,12 +40,13 @@ export interface AuditReport {
 
 /**
  * The exit code of a report: 77 when any permission finding, else the code
- * of the first source that could not be read (69 unreachable, 65 bad data,
- * …), else 1 when only rotation age needs attention, else 0.
+ * of the first source that could not be read or holds data `check` refuses
+ * (69 unreachable, 65 bad data, …), else 1 when only rotation age needs
+ * attention, else 0.
  */
 export function auditExitCode(findings: readonly AuditFinding[]): number {
   if (findings.some((finding) => finding.kind === 'permission')) return ExitCode.noPermission;
-  const unreadable = findings.find((finding) => finding.kind === 'unreadable');
+  const unreadable = findings.find((finding) => finding.kind === 'unreadable' || finding.kind === 'data');
   if (unreadable !== undefined) return unreadable.exitCode ?? ExitCode.failure;
   if (findings.some((finding) => finding.kind === 'age')) return ExitCode.failure;
   return ExitCode.ok;

@@ -52,28 +52,31 @@ export function formatAuditJson(report: AuditReport): string {
   );
 }
 
-function counts(report: AuditReport): { sources: number; secrets: number; permission: number; age: number; unreadable: number } {
+function counts(report: AuditReport): { sources: number; secrets: number; permission: number; age: number; unreadable: number; data: number } {
   const of = (kind: AuditFinding['kind']): number => report.findings.filter((finding) => finding.kind === kind).length;
   // A file two sources read is one secret.
   const secrets = new Set(report.items.filter((item) => item.kind !== 'stray').map((item) => item.location)).size;
-  return { sources: report.sources, secrets, permission: of('permission'), age: of('age'), unreadable: of('unreadable') };
+  return { sources: report.sources, secrets, permission: of('permission'), age: of('age'), unreadable: of('unreadable'), data: of('data') };
 }
 
 function summaryLine(report: AuditReport): string {
-  const { sources, secrets, permission, age, unreadable } = counts(report);
+  const { sources, secrets, permission, age, unreadable, data } = counts(report);
   const stray = report.items.filter((item) => item.kind === 'stray').length;
   const checked = `${sources} ${sources === 1 ? 'source' : 'sources'}, ${secrets} ${secrets === 1 ? 'secret' : 'secrets'}${stray > 0 ? `, ${stray} stray .env ${stray === 1 ? 'file' : 'files'}` : ''}`;
   const code = auditExitCode(report.findings);
   if (code === 0) return `ok: ${checked} checked; nothing needs attention`;
-  const found = [`${permission} permission`, `${age} too old`, `${unreadable} unreadable`].join(', ');
+  // Bad data is named only when met, so the usual summary keeps its three counts.
+  const found = [`${permission} permission`, `${age} too old`, `${unreadable} unreadable`, ...(data > 0 ? [`${data} bad data`] : [])].join(', ');
   return `needs attention: ${checked} checked; ${found} (exit ${code})`;
 }
+
+const STATUS: Readonly<Record<AuditFinding['kind'], string>> = { permission: 'unsafe', age: 'too old', unreadable: 'unreadable', data: 'bad data' };
 
 function itemStatus(item: AuditedItem, report: AuditReport): string {
   const problems = new Set(
     report.findings
       .filter((finding) => finding.path === item.location || (finding.path === undefined && finding.source === item.source && item.kind !== 'stray'))
-      .map((finding) => (finding.kind === 'permission' ? 'unsafe' : finding.kind === 'age' ? 'too old' : 'unreadable')),
+      .map((finding) => STATUS[finding.kind]),
   );
   return problems.size === 0 ? 'ok' : [...problems].join(', ');
 }

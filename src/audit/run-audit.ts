@@ -48,14 +48,15 @@ export async function runAudit(options: RunAuditOptions): Promise<AuditReport> {
 }
 
 function auditSource(source: SourceConfig, options: RunAuditOptions): Promise<SourceAudit> {
+  const read = { env: options.env, log: options.log, timeoutMs: options.config.startupTimeoutMs, zeroConfig: options.config.file === undefined };
   switch (source.type) {
     case 'dotenv':
     case 'directory':
-      return auditFileSource(source);
+      return auditFileSource(source, read);
     case 'vault':
     case 'aws-secrets-manager':
     case 'aws-ssm':
-      return auditRemoteSource(source, { env: options.env, log: options.log, timeoutMs: options.config.startupTimeoutMs });
+      return auditRemoteSource(source, read);
     default:
       return assertNever(source);
   }

@@ -47,6 +47,13 @@ export function liveMembers(pgid: number): number[] | undefined {
   return members;
 }
 
+/** The process group of `pid`; undefined once it is gone or where /proc is missing. */
+export function processGroupOf(pid: number): number | undefined {
+  const stat = readStat(String(pid));
+  if (stat === undefined) return undefined;
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
 function readStat(pid: string): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { execa } from 'execa';
+import type { Logger } from '../log.js';
 import type { SecretValue } from '../secret-value.js';
+import { spawnInCgroup, type ChildCgroup } from './child-cgroup.js';
 import type { ChildExit } from './exit-code.js';
-import { liveMembers, signalGroup, waitForGroupGone } from './process-group.js';
+import { liveMembers, processGroupOf, signalGroup, waitForGroupGone } from './process-group.js';
 
 /** Everything needed to start the child; it knows nothing of secrets or sources. */
 export interface ChildSpec {
@@ -19,6 +21,8 @@ export interface ChildSpec {
   readonly gid?: number | undefined;
   /** Descriptors of secretvisor to give the child as its fd 3, 4, … (held sockets). */
   readonly inheritedFds?: readonly number[] | undefined;
+  /** Where to say, once, why children get no cgroup of their own. */
+  readonly log?: Logger | undefined;
 }
 
 /** How a stop should go. */
@@ -37,18 +41,23 @@ export interface RunningChild {
   readonly started: Promise<boolean>;
   /** Resolves when the child (the group leader) has exited. */
   readonly exited: Promise<ChildExit>;
-  /** Sends a signal to the child (to its whole group when it leads one). */
+  /** Sends a signal to the child (to its whole group when it leads one, and to all of its cgroup when it has one). */
   signal(signal: NodeJS.Signals): void;
+  /** What still runs of the child's group and cgroup (the child itself included while it runs). */
+  leftovers(): number[];
   /**
-   * Sends the stop signal, waits up to the timeout for the child and its
-   * group to end, then SIGKILLs the group and waits until no process of it
-   * is left. Idempotent: a second call joins the first.
+   * Sends the stop signal, waits up to the timeout for the child, its group
+   * and its cgroup to end, then SIGKILLs them and waits until no process of
+   * them is left; the cgroup is then removed. Idempotent: a second call
+   * joins the first.
    */
   stop(options: StopOptions): Promise<ChildExit>;
 }
 
 // After SIGKILL the kernel needs a moment to tear the group down.
 const AFTER_KILL_WAIT_MS = 5_000;
+// The kernel's cgroup.events can be watched, but a stop is short: polling then is simpler.
+const CGROUP_POLL_MS = 20;
 
 // execa's types list only fds 3–9 as numbers, but it hands any open descriptor to Node's spawn as it is.
 type ExtraFd = 3;
@@ -60,16 +69,18 @@ function stdioOf(fds: readonly number[] | undefined): 'inherit' | ['inherit', 'i
 /** Starts the child with exactly `spec.env` (nothing merged in), its output inherited. */
 export function startChild(spec: ChildSpec): RunningChild {
   const env = Object.fromEntries([...spec.env].map(([name, value]) => [name, value.reveal()]));
-  const subprocess = execa(spec.file, [...spec.args], {
-    env,
-    extendEnv: false,
-    stdio: stdioOf(spec.inheritedFds),
-    detached: spec.ownGroup,
-    reject: false,
-    cleanup: false,
-    ...(spec.uid === undefined ? {} : { uid: spec.uid }),
-    ...(spec.gid === undefined ? {} : { gid: spec.gid }),
-  });
+  const { spawned: subprocess, cgroup } = spawnInCgroup(spec.log, () =>
+    execa(spec.file, [...spec.args], {
+      env,
+      extendEnv: false,
+      stdio: stdioOf(spec.inheritedFds),
+      detached: spec.ownGroup,
+      reject: false,
+      cleanup: false,
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+    }),
+  );
   const pid = subprocess.pid;
   const started = Promise.race([
     once(subprocess, 'spawn').then(() => true),
@@ -81,7 +92,11 @@ export function startChild(spec: ChildSpec): RunningChild {
     spawnError: pid === undefined ? String((result as { code?: unknown }).code ?? 'ENOENT') : undefined,
   }));
   let exitedYet = false;
-  void exited.then(() => (exitedYet = true));
+  // A child that leaves nothing behind takes its cgroup with it; leftovers are ended (and the cgroup removed) by stop().
+  void exited.then(() => {
+    exitedYet = true;
+    cgroup?.remove();
+  });
 
   const signal = (name: NodeJS.Signals): void => {
     if (pid === undefined) return;
@@ -91,6 +106,13 @@ export function startChild(spec: ChildSpec): RunningChild {
     } catch {
       // The child is gone or not ours any more: nothing to signal.
     }
+    // A process gets each signal once: the group signal (or the child's own) already reached these.
+    cgroup?.signal(name, (member) => (spec.ownGroup ? processGroupOf(member) === pid : member === pid));
+  };
+
+  const leftovers = (): number[] => {
+    const inGroup = spec.ownGroup && pid !== undefined ? (liveMembers(pid) ?? []) : [];
+    return [...new Set([...inGroup, ...(cgroup?.members() ?? [])])];
   };
 
   let stopping: Promise<ChildExit> | undefined;
@@ -101,16 +123,26 @@ export function startChild(spec: ChildSpec): RunningChild {
       const deadline = Date.now() + options.timeoutMs;
       const inTime = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, options.timeoutMs, false).unref())]);
       const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, Math.max(0, deadline - Date.now()))) : inTime;
-      if (!groupGone) {
-        const running = spec.ownGroup ? (liveMembers(pid) ?? [pid]) : exitedYet ? [] : [pid];
-        options.onEscalate?.(running);
+      const allGone = groupGone && (cgroup === undefined || (await waitForCgroupEmpty(cgroup, deadline)));
+      if (!allGone) {
+        const running = spec.ownGroup || cgroup !== undefined ? leftovers() : exitedYet ? [] : [pid];
+        options.onEscalate?.(running.length === 0 ? [pid] : running);
         signal('SIGKILL');
         if (spec.ownGroup) await waitForGroupGone(pid, AFTER_KILL_WAIT_MS);
       }
+      await cgroup?.kill();
       return exited;
     })();
     return stopping;
   };
 
-  return { pid, started, exited, signal, stop };
+  return { pid, started, exited, signal, leftovers, stop };
+}
+
+async function waitForCgroupEmpty(cgroup: ChildCgroup, deadline: number): Promise<boolean> {
+  while (cgroup.members().length > 0) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, CGROUP_POLL_MS));
+  }
+  return true;
 }

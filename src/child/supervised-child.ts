@@ -3,7 +3,6 @@ import type { Logger } from '../log.js';
 import { backoffDelay, jitter } from '../watch/backoff.js';
 import { exitCodeOf, type ChildExit } from './exit-code.js';
 import type { Command } from './pid1.js';
-import { liveMembers } from './process-group.js';
 import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './reload-signal.js';
 import { startChild, type ChildSpec, type RunningChild, type StopOptions } from './start-child.js';
 import type { ChildChange, ChildEvent, ChildInput, ChildPolicy, ExitReason, StartReason } from './child-events.js';
@@ -231,7 +230,7 @@ export class SupervisedChild {
     this.#crashRestart = undefined;
     const { command, childUser, ownGroup, inheritedFds } = this.#options;
     const input = this.#input;
-    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds });
+    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds, log: this.#log });
     this.#current = child;
     this.#startedAt = this.#clock.now();
     void child.exited.then((exit) => this.#onExit(child, exit));
@@ -266,11 +265,11 @@ export class SupervisedChild {
 
   async #endLeftovers(child: RunningChild): Promise<void> {
     const { pid } = child;
-    if (!this.#options.ownGroup || pid === undefined) return;
-    const left = liveMembers(pid);
-    if (left === undefined || left.length === 0) return;
+    if (pid === undefined) return;
+    const left = child.leftovers();
+    if (left.length === 0) return;
     const { stopSignal } = this.#options.policy;
-    this.#log.warn({ pid, pids: left, signal: stopSignal }, `the child (pid ${pid}) exited but left ${left.join(', ')} running in its process group; ending them with ${stopSignal}`);
+    this.#log.warn({ pid, pids: left, signal: stopSignal }, `the child (pid ${pid}) exited but left ${left.join(', ')} running in its process group or cgroup; ending them with ${stopSignal}`);
     await child.stop(this.#stopOptions(stopSignal));
   }
 

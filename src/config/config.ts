@@ -89,6 +89,8 @@ export interface AwsSourceConfig extends SourceCommon {
   readonly endpoint: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
+  /** Largest answer accepted, in bytes. */
+  readonly maxResponseBytes: number;
 }
 
 /** AWS Systems Manager Parameter Store parameters: a hierarchy (`path`) or a list (`names`), exactly one. */
@@ -101,6 +103,8 @@ export interface SsmSourceConfig extends SourceCommon {
   readonly endpoint: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
+  /** Largest answer accepted, in bytes. */
+  readonly maxResponseBytes: number;
 }
 
 export type SourceConfig = DotenvSourceConfig | DirectorySourceConfig | VaultSourceConfig | AwsSourceConfig | SsmSourceConfig;

@@ -131,6 +131,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         endpoint: raw.endpoint,
         roleArn: raw.roleArn,
         externalId: raw.externalId,
+        maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
       };
     case 'aws-ssm':
       return finalizeSsmSource(name, raw, common);
@@ -163,6 +164,7 @@ function finalizeSsmSource(name: string, raw: Extract<RawSource, { type: 'aws-ss
     endpoint: raw.endpoint,
     roleArn: raw.roleArn,
     externalId: raw.externalId,
+    maxResponseBytes: parseSize(raw.maxResponseSize ?? DEFAULTS.maxResponseSize),
   };
 }
 

@@ -186,6 +186,7 @@ const awsSource = z.strictObject({
   endpoint: z.string().url().optional().describe('A VPC or PrivateLink endpoint.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  maxResponseSize: responseSize.optional(),
   cache: sourceCache.optional(),
   ...commonSourceKeys,
 });
@@ -213,6 +214,7 @@ const ssmSource = z.strictObject({
   endpoint: z.string().url().optional().describe('A VPC endpoint; default AWS_ENDPOINT_URL_SSM, then the regional one.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
+  maxResponseSize: responseSize.optional(),
   cache: sourceCache.optional(),
   ...commonSourceKeys,
 });

@@ -36,6 +36,11 @@ export class FakeChild implements RunningChild {
     this.signals.push(signal);
   }
 
+  /** A fake child leaves nothing running behind it. */
+  leftovers(): number[] {
+    return [];
+  }
+
   stop(options: StopOptions): Promise<ChildExit> {
     this.stops.push(options);
     if (!this.holdStop) this.exit(options.signal === undefined ? { code: 130, signal: null } : { code: null, signal: options.signal });

@@ -43,6 +43,7 @@ function awsConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
     endpoint: server.endpoint,
     roleArn: undefined,
     externalId: undefined,
+    maxResponseBytes: 1024 * 1024,
     ...overrides,
   };
 }

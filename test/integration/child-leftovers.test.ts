@@ -43,7 +43,7 @@ describe('what a child leaves in its process group when it exits by itself', () 
     expect(left).toBeDefined();
     // An ended orphan stays a zombie here (PID 1 does not reap): isAlive reads its /proc state, not kill -0.
     expect(isAlive(left as number)).toBe(false);
-    expect(logText(result.stderr)).toContain(`left ${left} running in its process group; ending them with SIGTERM`);
+    expect(logText(result.stderr)).toContain(`left ${left} running in its process group or cgroup; ending them with SIGTERM`);
   });
 
   it('does not pile up with onExit: restart: every crashed child leftovers are gone before the next start', async () => {

@@ -40,7 +40,8 @@ export interface AwsServer {
 }
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
-const TARGET_PREFIX = 'secretsmanager.';
+// SSM is spoken only as far as its faults: a signed request is accepted, and only an injected fault answers it usefully.
+const SSM_TARGET_PREFIX = 'AmazonSSM.';
 
 interface Outcome {
   readonly status: number;
@@ -98,9 +99,9 @@ async function handle(request: IncomingMessage, response: ServerResponse, state:
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
   const target = request.headers['x-amz-target'];
-  const service = typeof target === 'string' ? 'secretsmanager' : 'sts';
+  const service = typeof target !== 'string' ? 'sts' : target.startsWith(SSM_TARGET_PREFIX) ? 'ssm' : 'secretsmanager';
   const params = service === 'sts' ? new URLSearchParams(body.toString('utf8')) : undefined;
-  const action = typeof target === 'string' ? target.slice(TARGET_PREFIX.length) : (params?.get('Action') ?? '');
+  const action = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : (params?.get('Action') ?? '');
   const authorization = parseAuthorization(request.headers.authorization);
   const auth = authenticate(request, body, service, state.identities);
   const record = (outcome: Pick<Outcome, 'status' | 'errorCode'> & Partial<Outcome>): void => {
@@ -131,12 +132,19 @@ async function handle(request: IncomingMessage, response: ServerResponse, state:
     record({ status: 0, errorCode: 'ConnectionReset' });
     return;
   }
+  if (failure?.kind === 'oversized') {
+    await streamOversized(response, failure);
+    record({ status: 200, errorCode: undefined });
+    return;
+  }
   const outcome =
     failure !== undefined
       ? faultOutcome(failure, service)
       : service === 'secretsmanager'
         ? secretsManagerOutcome(request, body, action, auth.principal, state.secrets)
-        : fromSts(handleSts(params ?? new URLSearchParams(), auth.principal, state.identities));
+        : service === 'ssm'
+          ? fromJson(jsonError(400, 'UnknownOperationException', `this test server answers ${action} only with an injected fault`))
+          : fromSts(handleSts(params ?? new URLSearchParams(), auth.principal, state.identities));
   respond(response, outcome);
   record(outcome);
 }
@@ -144,14 +152,12 @@ async function handle(request: IncomingMessage, response: ServerResponse, state:
 function authenticate(
   request: IncomingMessage,
   body: Buffer,
-  service: 'secretsmanager' | 'sts',
+  service: 'secretsmanager' | 'ssm' | 'sts',
   identities: IdentityRegistry,
 ): Authenticated | Outcome {
   const fail = (code: keyof typeof AUTH_ERRORS): Outcome => {
     const [jsonStatus, jsonType, queryStatus, queryCode, message] = AUTH_ERRORS[code];
-    return service === 'secretsmanager'
-      ? fromJson(jsonError(jsonStatus, jsonType, message))
-      : fromSts(stsError(queryStatus, queryCode, message));
+    return service === 'sts' ? fromSts(stsError(queryStatus, queryCode, message)) : fromJson(jsonError(jsonStatus, jsonType, message));
   };
   const authorization = parseAuthorization(request.headers.authorization);
   if (authorization === undefined) return fail('missing');
@@ -190,12 +196,37 @@ const FAULT_ERRORS = {
   expiredToken: [400, 'ExpiredTokenException', 400, 'ExpiredToken', 'The security token included in the request is expired'],
 } as const;
 
-function faultOutcome(fault: AwsFault, service: 'secretsmanager' | 'sts'): Outcome {
-  if (fault.kind === 'latency' || fault.kind === 'reset') throw new Error(`fault ${fault.kind} has no error answer`);
+function faultOutcome(fault: AwsFault, service: 'secretsmanager' | 'ssm' | 'sts'): Outcome {
+  if (fault.kind === 'latency' || fault.kind === 'reset' || fault.kind === 'oversized') throw new Error(`fault ${fault.kind} has no error answer`);
   const [jsonStatus, jsonType, queryStatus, queryCode, message] = FAULT_ERRORS[fault.kind];
-  return service === 'secretsmanager'
-    ? fromJson(jsonError(jsonStatus, jsonType, message))
-    : fromSts(stsError(queryStatus, queryCode, message));
+  return service === 'sts' ? fromSts(stsError(queryStatus, queryCode, message)) : fromJson(jsonError(jsonStatus, jsonType, message));
+}
+
+const OVERSIZED_CHUNK = Buffer.alloc(64 * 1024, 'A');
+
+/**
+ * Writes a JSON answer `fault.bytes` long, one chunk at a time and only as
+ * fast as the client reads, so that the server itself never holds it; stops
+ * when the client hangs up.
+ */
+async function streamOversized(response: ServerResponse, fault: AwsFault): Promise<void> {
+  const total = fault.bytes ?? 0;
+  const head = Buffer.from('{"SecretString":"');
+  const tail = Buffer.from('"}');
+  response.writeHead(200, {
+    'Content-Type': JSON_CONTENT_TYPE,
+    ...(fault.declareLength === true ? { 'Content-Length': total } : {}),
+    'x-amzn-RequestId': randomUUID(),
+  });
+  const closed = new Promise<void>((resolve) => response.once('close', resolve));
+  let left = total - head.length - tail.length;
+  if (!response.write(head)) await Promise.race([once(response, 'drain'), closed]);
+  while (left > 0 && !response.destroyed) {
+    const chunk = left >= OVERSIZED_CHUNK.length ? OVERSIZED_CHUNK : OVERSIZED_CHUNK.subarray(0, left);
+    left -= chunk.length;
+    if (!response.write(chunk)) await Promise.race([once(response, 'drain'), closed]);
+  }
+  if (!response.destroyed) response.end(tail);
 }
 
 function secretsManagerOutcome(

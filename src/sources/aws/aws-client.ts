@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { loadAwsSdk, loadSsmSdk, type AwsSdk, type SsmSdk } from './load-aws-sdk.js';
+import { capResponseSize } from './response-cap.js';
 
 /** Attempts per AWS call, first one included; the supervisor retries beyond this with its own backoff. */
 const AWS_MAX_ATTEMPTS = 3;
@@ -21,6 +22,8 @@ export interface AwsClientOptions {
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
   readonly sessionName: string;
+  /** Largest answer accepted (`maxResponseSize`), in bytes. */
+  readonly maxResponseBytes: number;
 }
 
 /** A shared client and the way to give it back. */
@@ -54,6 +57,7 @@ type RoleCredentials = ReturnType<AwsSdk['fromTemporaryCredentials']>;
 /** What every AWS SDK client offers that the cache needs. */
 interface Destroyable {
   destroy(): void;
+  readonly middlewareStack: Parameters<typeof capResponseSize>[0]['middlewareStack'];
 }
 
 /** The settings every client gets, whatever its service. */
@@ -109,7 +113,7 @@ async function acquireServiceClient<C extends Destroyable, Sdk extends Pick<AwsS
   binding: ServiceBinding<C, Sdk>,
   options: AwsClientOptions,
 ): Promise<ServiceLease<C, Sdk>> {
-  const key = JSON.stringify([binding.service, options.region, options.endpoint, options.roleArn, options.externalId, options.sessionName]);
+  const key = JSON.stringify([binding.service, options.region, options.endpoint, options.roleArn, options.externalId, options.sessionName, options.maxResponseBytes]);
   let entry = cache.get(key);
   if (entry === undefined) {
     entry = { client: binding.load().then((sdk) => createClient(binding, sdk, options)), holders: 0 };
@@ -158,7 +162,7 @@ function createClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTempo
     requestTimeout: REQUEST_TIMEOUT_MS,
     throwOnRequestTimeout: true,
   };
-  return withoutNodeVersionWarning(() =>
+  const client = withoutNodeVersionWarning(() =>
     binding.construct(sdk, {
       maxAttempts: AWS_MAX_ATTEMPTS,
       requestHandler,
@@ -167,6 +171,8 @@ function createClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTempo
       ...(options.roleArn === undefined ? {} : { credentials: assumeRole(sdk, options, options.roleArn, requestHandler) }),
     }),
   );
+  capResponseSize(client, options.maxResponseBytes);
+  return client;
 }
 
 const NODE_VERSION_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';

@@ -1,6 +1,8 @@
-import { ConfigError, PermissionError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
+import { formatSize } from '../../config/size.js';
+import { ConfigError, PermissionError, SecretDataError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
 import { awsFailureKind, sourceFailure } from '../failure-kind.js';
 import { AssumeRoleError } from './aws-client.js';
+import { ResponseTooLargeError } from './response-cap.js';
 
 /** The call that failed, for the message. */
 export interface AwsCallSite {
@@ -65,6 +67,11 @@ export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorErr
   if (failure.detail !== undefined && REGION_ERROR.test(failure.detail)) {
     return new ConfigError(`${where}: no usable AWS region for ${subject}: ${failure.detail}`, {
       hint: "set `region` on the source, or AWS_REGION in secretvisor's environment",
+    });
+  }
+  if (error instanceof ResponseTooLargeError) {
+    return new SecretDataError(`${where}: AWS's answer to ${site.operation} for ${subject} is larger than ${formatSize(error.limitBytes)}; it was cut off unread`, {
+      hint: 'a secret this large belongs in a file the service reads itself; if it is expected, raise maxResponseSize on this source',
     });
   }
   const operation = roleArn === undefined ? site.operation : `assuming role ${roleArn}`;

@@ -30,6 +30,7 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
         roleArn: config.roleArn,
         externalId: config.externalId,
         sessionName: getRoleSessionName(context.service, context.pool),
+        maxResponseBytes: config.maxResponseBytes,
       }),
     log,
     toError: (operation, error) => toSourceError(error, { source: config.name, secretId: config.secretId, operation }),

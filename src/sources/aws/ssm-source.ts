@@ -44,6 +44,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
         roleArn: config.roleArn,
         externalId: config.externalId,
         sessionName: getRoleSessionName(context.service, context.pool),
+        maxResponseBytes: config.maxResponseBytes,
       }),
     log,
     toError: (operation, error) => new FailedCall(operation, error),

@@ -77,6 +77,11 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
       incoming.socket.destroy();
       return;
     }
+    if (failure?.kind === 'oversized') {
+      outgoing.writeHead(501).end('oversized answers are made by test/servers/aws-server.ts');
+      record(501);
+      return;
+    }
     if (failure !== undefined && failure.kind !== 'latency') {
       const [status, type, message] = JSON_ERRORS[failure.kind];
       const payload = JSON.stringify({ __type: type, message });

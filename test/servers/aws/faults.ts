@@ -6,7 +6,8 @@ export type AwsFaultKind =
   | 'accessDenied' // AccessDeniedException (STS: AccessDenied)
   | 'expiredToken' // ExpiredTokenException (STS: ExpiredToken)
   | 'reset' // the connection is destroyed without an answer
-  | 'latency'; // the answer is delayed by `delayMs`, then given normally
+  | 'latency' // the answer is delayed by `delayMs`, then given normally
+  | 'oversized'; // a 200 answer of `bytes` bytes, streamed as it is written, Content-Length sent only with `declareLength`
 
 /** One injected fault. */
 export interface AwsFault {
@@ -17,6 +18,10 @@ export interface AwsFault {
   readonly times?: number;
   /** For `latency`. */
   readonly delayMs?: number;
+  /** For `oversized`: the size of the answer. */
+  readonly bytes?: number;
+  /** For `oversized`: announce the size in Content-Length (default: chunked, no length). */
+  readonly declareLength?: boolean;
 }
 
 interface ActiveFault {

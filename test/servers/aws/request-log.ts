@@ -1,6 +1,6 @@
 /** One request the server answered (or dropped). */
 export interface AwsRequestRecord {
-  readonly service: 'secretsmanager' | 'sts';
+  readonly service: 'secretsmanager' | 'ssm' | 'sts';
   readonly action: string;
   /** The access key id that signed it, if it was signed. */
   readonly accessKeyId: string | undefined;

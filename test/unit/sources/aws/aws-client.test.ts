@@ -7,6 +7,7 @@ const base: AwsClientOptions = {
   roleArn: undefined,
   externalId: undefined,
   sessionName: 'secretvisor-worker',
+  maxResponseBytes: 1024 * 1024,
 };
 
 describe('acquireClient', () => {
