@@ -27,6 +27,7 @@ const COMMAND_LOADERS: Record<CommandName, () => Promise<CommandRunner>> = {
   env: async () => (await import('./commands/env.js')).envCommand,
   render: async () => (await import('./commands/render.js')).renderCommand,
   audit: async () => (await import('./commands/audit.js')).auditCommand,
+  generate: async () => (await import('./commands/generate.js')).generateCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
 };
 

@@ -9,6 +9,8 @@ Usage:
   secretvisor render [options] --out DIR              write the file outputs once and exit
   secretvisor audit  [options] [--format table|json] [--max-age 90d]
                                                       permissions and rotation-age report
+  secretvisor generate [options]                      create the missing generate: keys of file sources
+                                                      (names printed, never values) and exit
   secretvisor schema                                  print the config file's JSON Schema
   secretvisor --version | --help
 

@@ -4,7 +4,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { UsageError } from '../errors.js';
 
 /** The verbs of SPEC.md. */
-export const COMMANDS = ['run', 'check', 'env', 'render', 'audit', 'schema'] as const;
+export const COMMANDS = ['run', 'check', 'env', 'render', 'audit', 'generate', 'schema'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const COMMON_OPTIONS = {
@@ -41,6 +41,7 @@ const OPTIONS = {
     format: { type: 'string' },
     'max-age': { type: 'string' },
   },
+  generate: COMMON_OPTIONS,
   schema: { help: { type: 'boolean', short: 'h' } },
 } as const;
 

@@ -24,4 +24,6 @@ export const DEFAULTS = {
   maxResponseSize: '1MiB',
   awsVersionStage: 'AWSCURRENT',
   fileMode: '0400',
+  /** Safe in a URL, a shell word and an unquoted dotenv value. */
+  generateEncoding: 'base64url',
 } as const;
