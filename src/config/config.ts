@@ -142,6 +142,8 @@ export interface Config {
   readonly onChange: ChangePolicy;
   readonly onExit: 'exit' | 'restart';
   readonly startupTimeoutMs: number;
+  /** Longest random wait of `run` before its first read of a remote source; 0: none. */
+  readonly startupSplayMs: number;
   readonly user: string | number | undefined;
   readonly group: string | number | undefined;
   /** The last-good cache's folder and key; undefined when no source is cached. */

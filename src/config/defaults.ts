@@ -13,6 +13,7 @@ export const DEFAULTS = {
     splay: '0s',
   },
   startupTimeout: '60s',
+  startupSplay: '0s',
   /** Remote sources poll this often. */
   remoteRefresh: '5m',
   /** Parameter Store's 40 requests/s per account and region are shared by the fleet: see docs/aws.md. */

@@ -54,6 +54,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     },
     onExit: raw.onExit ?? DEFAULTS.onExit,
     startupTimeoutMs: parseDuration(raw.startup?.timeout ?? DEFAULTS.startupTimeout),
+    startupSplayMs: parseDuration(raw.startup?.splay ?? DEFAULTS.startupSplay),
     user: raw.user,
     group: raw.group,
     listen: finalizeListen(raw.listen ?? [], baseDir),
