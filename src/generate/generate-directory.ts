@@ -1,6 +1,6 @@
 import { chown, link, lstat, mkdir, realpath, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { DirectorySourceConfig } from '../config/config.js';
+import type { DirectorySourceConfig, GeneratedKeySpec } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
 import { generateWriteError, ownerForNewFile, syncFolder, writePrivateFile } from './private-file.js';
@@ -30,10 +30,12 @@ export async function generateDirectoryKeys(config: DirectorySourceConfig, log: 
   await checkSecretFolder(config.path, options);
   const folder = await realpath(config.path);
   const owner = await ownerForNewFile(folder);
+  const missing: string[] = [];
+  for (const key of config.generate.keys()) if (!(await exists(join(folder, key)))) missing.push(key);
   const created: string[] = [];
   try {
-    for (const [key, spec] of config.generate) {
-      if (await exists(join(folder, key))) continue;
+    for (const key of missing) {
+      const spec = config.generate.get(key) as GeneratedKeySpec;
       const temp = await writePrivateFile(folder, Buffer.from(randomValue(spec).reveal(), 'utf8'), owner, what);
       try {
         await link(temp, join(folder, key));
@@ -46,7 +48,7 @@ export async function generateDirectoryKeys(config: DirectorySourceConfig, log: 
     }
     if (created.length > 0) await syncFolder(folder);
   } catch (error) {
-    throw await generateWriteError(error, what, folder, wanted.filter((key) => !created.includes(key)), created);
+    throw await generateWriteError(error, what, folder, missing.filter((key) => !created.includes(key)), created);
   }
   return created;
 }

@@ -17,7 +17,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * the file when there is none): the file is rewritten whole through a
  * temporary file renamed over it, every byte already there kept, mode 0600,
  * its owner kept. A lock beside it makes a second generate wait, and the
- * file is read again under it, so a key is never written twice.
+ * file is read again under it, so a key is never written twice. When every
+ * key is present nothing is written at all, so a read-only folder is fine.
  * Resolves with the names of the keys created.
  */
 export async function generateDotenvKeys(config: DotenvSourceConfig, log: Logger): Promise<string[]> {
@@ -25,7 +26,10 @@ export async function generateDotenvKeys(config: DotenvSourceConfig, log: Logger
   const target = await realpath(config.path).catch(() => config.path);
   const folder = dirname(target);
   await checkSecretFolder(folder, { policy: config.permissions, log, what });
-  const wanted = [...config.generate.keys()];
+  // Locking writes in the folder: when every key is there (the usual start), nothing may be written, not even a lock.
+  const before = await readExisting(config, target, log, what);
+  const wanted = [...config.generate.keys()].filter((key) => before?.keys.has(key) !== true);
+  if (wanted.length === 0) return [];
   try {
     return await withFileLock(join(folder, `.${basename(target)}.secretvisor-lock`), what, async () => {
       const existing = await readExisting(config, target, log, what);

@@ -263,6 +263,47 @@ describe.skipIf(!IS_ROOT || SETPRIV === undefined)('a folder secretvisor may not
   });
 });
 
+const UNSHARE = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'unshare')).find((path) => existsSync(path));
+
+describe.skipIf(!IS_ROOT || UNSHARE === undefined)('a folder on a read-only file system (a Kubernetes Secret mount)', () => {
+  it('exit 77 saying so, with the fix, nothing changed', async () => {
+    const dir = makeProject({ 'secretvisor.yaml': CONFIG.replace(/  app:[^]*?(?=  keys:)/, ''), 'keys/cookie': 'y' });
+    const keys = join(dir, 'keys');
+    const script = `mount --bind '${keys}' '${keys}' && mount -o remount,ro,bind '${keys}' '${keys}' && exec '${process.execPath}' '${CLI}' generate -c '${join(dir, 'secretvisor.yaml')}'`;
+    const child = spawn(UNSHARE as string, ['-m', '/bin/sh', '-c', script], { cwd: '/', env: baseEnv({ SECRETVISOR_LOG_FORMAT: 'json' }) });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(77);
+    const text = logText(stderr);
+    expect(text).toContain(`source "keys": cannot create api-token in folder ${keys}: it is on a read-only file system`);
+    expect(text).toContain('nothing was changed');
+    expect(text).toContain('generate the keys where the source is written');
+    expect(readdirSync(keys)).toEqual(['cookie']);
+  });
+});
+
+describe.skipIf(!IS_ROOT || SETPRIV === undefined)('a read-only folder whose keys are all present', () => {
+  it('is fine: generate writes nothing, not even a lock, and exits 0', async () => {
+    const dir = makeProject({ 'secretvisor.yaml': CONFIG, 'app.env': 'SESSION_KEY=a\nPIN=1\nEXISTING=b\n', 'keys/api-token': 'x', 'keys/cookie': 'y' });
+    for (const path of [join(dir, 'app.env'), join(dir, 'keys', 'api-token'), join(dir, 'keys', 'cookie'), join(dir, 'secretvisor.yaml'), join(dir, 'keys'), dir]) chownSync(path, NOBODY, NOBODY);
+    chmodSync(join(dir, 'keys'), 0o500);
+    chmodSync(dir, 0o500);
+    const child = spawn(SETPRIV as string, [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'generate', '-c', join(dir, 'secretvisor.yaml')], {
+      cwd: '/',
+      env: baseEnv({ SECRETVISOR_LOG_FORMAT: 'json' }),
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    chmodSync(dir, 0o700);
+    chmodSync(join(dir, 'keys'), 0o700);
+    expect(code, output).toBe(0);
+    expect(output).toContain('nothing to generate: every key is present');
+  });
+});
+
 describe('bad generate: settings are refused with the path and the valid choices', () => {
   it.each([
     ['an unknown encoding', '{ K: { bytes: 32, encoding: base32 } }', 'sources.app.generate.K.encoding: expected one of "hex", "base64", "base64url", got "base32"'],
