@@ -1,4 +1,4 @@
-import { REMOTE_BACKOFF, STARTUP_BACKOFF, backoffDelay } from '../src/watch/backoff.js';
+import { REMOTE_BACKOFF, STARTUP_BACKOFF, backoffDelay, jitter } from '../src/watch/backoff.js';
 import { refreshDelay } from '../src/watch/refresh-delay.js';
 import type { BenchRow } from './bench-row.js';
 import { percentile } from './stats.js';
@@ -8,7 +8,8 @@ import { percentile } from './stats.js';
  * own schedules: the refresh policy (refresh-delay.ts), the start-up retries
  * (STARTUP_BACKOFF) and the retries while running (REMOTE_BACKOFF), each
  * with its jitter. What is modelled besides them, each source of a host:
- * - reads at boot, then polls at `refresh`; a failed read is retried on the
+ * - reads at boot after its `startup.splay` wait (the same jitter() the
+ *   product draws it with), then polls at `refresh`; a failed read is retried on the
  *   backoff schedule while the refresh timer keeps its own rhythm (SourceSet);
  * - on AWS a read is DescribeSecret, plus GetSecretValue at the first read
  *   (rotations are not modelled: each adds one per host, spread like the
@@ -24,6 +25,8 @@ export interface FleetOptions {
   readonly hosts: number;
   readonly secretsPerHost: number;
   readonly refreshMs: number;
+  /** The fleet's `startup.splay` (src/sources/startup-splay.ts); 0 for none. */
+  readonly startupSplayMs: number;
   readonly vaultBudgetPerSecond: number;
   readonly log: (line: string) => void;
 }
@@ -125,7 +128,7 @@ function simulate(store: 'aws' | 'vault', scenario: Scenario, options: FleetOpti
   };
 
   for (let host = 0; host < options.hosts; host++) {
-    const bootMs = random() * scenario.bootWindowMs;
+    const bootMs = random() * scenario.bootWindowMs + jitter(options.startupSplayMs, random);
     if (store === 'vault') request('Vault', bootMs);
     for (let index = 0; index < options.secretsPerHost; index++) calendar.schedule(bootMs, host * options.secretsPerHost + index, RETRY, 0);
   }
@@ -179,7 +182,8 @@ export function measureFleet(options: FleetOptions): BenchRow[] {
     { name: `after a ${OUTAGE_MS / 60_000}-minute outage ends`, bootWindowMs: ROLLING_BOOT_MS, outageAtMs: hour, measureFromMs: hour + OUTAGE_MS, measureToMs: hour + OUTAGE_MS + 30 * 60_000 },
     { name: `after a fleet-wide reboot (all within ${REBOOT_WINDOW_MS / 1000} s)`, bootWindowMs: REBOOT_WINDOW_MS, measureFromMs: 0, measureToMs: 30 * 60_000 },
   ];
-  const fleet = `${options.hosts.toLocaleString('en-US')} hosts × ${options.secretsPerHost}, refresh ${options.refreshMs / 60_000} min`;
+  const splay = options.startupSplayMs === 0 ? 'no startup.splay' : `startup.splay ${options.startupSplayMs / 60_000} min`;
+  const fleet = `${options.hosts.toLocaleString('en-US')} hosts × ${options.secretsPerHost}, refresh ${options.refreshMs / 60_000} min, ${splay}`;
   const rows: BenchRow[] = [];
   for (const store of ['aws', 'vault'] as const) {
     scenarios.forEach((scenario, index) => {

@@ -28,6 +28,7 @@ const COMMAND_LOADERS: Record<CommandName, () => Promise<CommandRunner>> = {
   render: async () => (await import('./commands/render.js')).renderCommand,
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
+  generate: async () => (await import('./commands/generate.js')).generateCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
 };
 

@@ -3,6 +3,8 @@ import { describeError } from './errors.js';
 import type { Logger } from './log.js';
 import { resolveLayers, sourcesOf, type Identity, type Layer } from './scope/resolve-layers.js';
 import { SourceSet } from './sources/source-set.js';
+import { generateKeys } from './generate/generate-keys.js';
+import { waitStartupSplay } from './sources/startup-splay.js';
 import type { Snapshot } from './sources/source.js';
 import { resolvePlan } from './render/resolve-plan.js';
 import type { Plan } from './render/build-plan.js';
@@ -109,6 +111,9 @@ export class Supervisor {
     const options = this.#options;
     const { config } = options;
     this.#layers = resolveLayers(config.scopes, options.identity);
+    await generateKeys(config, sourcesOf(this.#layers), options.log);
+    await waitStartupSplay(config, sourcesOf(this.#layers), this.#log, this.#abort.signal);
+    if (this.#stopping !== undefined || this.#finished) return;
     this.#sources = await SourceSet.create({
       config,
       names: sourcesOf(this.#layers),

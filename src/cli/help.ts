@@ -10,6 +10,8 @@ Usage:
   secretvisor audit  [options] [--format table|json] [--max-age 90d]
                                                       permissions and rotation-age report
   secretvisor status [options] [--json]               health of the running service (its metrics: listener)
+  secretvisor generate [options]                      create the missing generate: keys of file sources
+                                                      (names printed, never values) and exit
   secretvisor schema                                  print the config file's JSON Schema
   secretvisor --version | --help
 

@@ -4,7 +4,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { UsageError } from '../errors.js';
 
 /** The verbs of SPEC.md. */
-export const COMMANDS = ['run', 'check', 'env', 'render', 'audit', 'status', 'schema'] as const;
+export const COMMANDS = ['run', 'check', 'env', 'render', 'audit', 'status', 'generate', 'schema'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const COMMON_OPTIONS = {
@@ -42,6 +42,7 @@ const OPTIONS = {
     'max-age': { type: 'string' },
   },
   status: { ...COMMON_OPTIONS, json: { type: 'boolean' } },
+  generate: COMMON_OPTIONS,
   schema: { help: { type: 'boolean', short: 'h' } },
 } as const;
 

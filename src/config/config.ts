@@ -35,16 +35,25 @@ export interface SourceChangeAction {
   readonly signal: NodeJS.Signals;
 }
 
+/** How a generated key's random value is made: bytes in an encoding, or characters drawn from an alphabet. */
+export type GeneratedKeySpec =
+  | { readonly kind: 'bytes'; readonly bytes: number; readonly encoding: 'hex' | 'base64' | 'base64url' }
+  | { readonly kind: 'alphabet'; readonly length: number; readonly alphabet: string };
+
 /** A KEY=value file. `path` is absolute. */
 export interface DotenvSourceConfig extends SourceCommon {
   readonly type: 'dotenv';
   readonly path: string;
+  /** Keys created when missing, by key name in the file; empty: none. */
+  readonly generate: ReadonlyMap<string, GeneratedKeySpec>;
 }
 
 /** A folder with one secret per file. `path` is absolute. */
 export interface DirectorySourceConfig extends SourceCommon {
   readonly type: 'directory';
   readonly path: string;
+  /** Keys created when missing, by file name; empty: none. */
+  readonly generate: ReadonlyMap<string, GeneratedKeySpec>;
 }
 
 /** A Vault secret. `address` and `namespace` already fall back to VAULT_ADDR / VAULT_NAMESPACE; file paths are absolute. */
@@ -154,6 +163,8 @@ export interface Config {
   readonly onChange: ChangePolicy;
   readonly onExit: 'exit' | 'restart';
   readonly startupTimeoutMs: number;
+  /** Longest random wait of `run` before its first read of a remote source; 0: none. */
+  readonly startupSplayMs: number;
   readonly user: string | number | undefined;
   readonly group: string | number | undefined;
   /** The last-good cache's folder and key; undefined when no source is cached. */

@@ -13,6 +13,7 @@ export const DEFAULTS = {
     splay: '0s',
   },
   startupTimeout: '60s',
+  startupSplay: '0s',
   /** Remote sources poll this often. */
   remoteRefresh: '5m',
   /** Parameter Store's 40 requests/s per account and region are shared by the fleet: see docs/aws.md. */
@@ -27,4 +28,6 @@ export const DEFAULTS = {
   maxResponseSize: '1MiB',
   awsVersionStage: 'AWSCURRENT',
   fileMode: '0400',
+  /** Safe in a URL, a shell word and an unquoted dotenv value. */
+  generateEncoding: 'base64url',
 } as const;

@@ -2,12 +2,12 @@ import { constants } from 'node:os';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseTemplate, type Template } from '../render/template.js';
-import { interpolateLiterals } from './interpolate.js';
-import type { Config, FileOutputConfig, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
+import { PROTOTYPE_NAMES, interpolateLiterals } from './interpolate.js';
+import type { Config, FileOutputConfig, GeneratedKeySpec, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
-import type { RawConfig, RawSource } from './schema.js';
+import type { RawConfig, RawGeneratedKey, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
 import { finalizeMetrics } from '../health/metrics-config.js';
@@ -57,6 +57,7 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     },
     onExit: raw.onExit ?? DEFAULTS.onExit,
     startupTimeoutMs: parseDuration(raw.startup?.timeout ?? DEFAULTS.startupTimeout),
+    startupSplayMs: parseDuration(raw.startup?.splay ?? DEFAULTS.startupSplay),
     user: raw.user,
     group: raw.group,
     listen: finalizeListen(raw.listen ?? [], baseDir),
@@ -94,7 +95,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
   switch (raw.type) {
     case 'dotenv':
     case 'directory':
-      return { ...common, type: raw.type, path: absolute(raw.path) };
+      return { ...common, type: raw.type, path: absolute(raw.path), generate: finalizeGenerate(name, raw.generate ?? {}) };
     case 'vault': {
       const address = raw.address ?? defaults.env.VAULT_ADDR;
       if (address === undefined || address === '') {
@@ -138,6 +139,30 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
     default:
       return assertNever(raw);
   }
+}
+
+function finalizeGenerate(name: string, raw: Readonly<Record<string, RawGeneratedKey>>): ReadonlyMap<string, GeneratedKeySpec> {
+  return new Map(
+    Object.entries(raw).map(([key, spec]): [string, GeneratedKeySpec] => {
+      const where = `sources.${name}.generate.${key}`;
+      if (PROTOTYPE_NAMES.has(key)) throw new ConfigError(`${where}: ${key} cannot be a key (a dotenv file drops it)`, { hint: 'rename the key' });
+      const byBytes = spec.bytes !== undefined || spec.encoding !== undefined;
+      const byAlphabet = spec.length !== undefined || spec.alphabet !== undefined;
+      if (byBytes === byAlphabet || (byBytes && spec.bytes === undefined) || (byAlphabet && (spec.length === undefined || spec.alphabet === undefined))) {
+        throw new ConfigError(`${where}: give bytes (with an optional encoding: hex, base64, base64url), or length with alphabet`, {
+          hint: `such as ${key}: { bytes: 32, encoding: base64url } or ${key}: { length: 6, alphabet: "0123456789" }`,
+        });
+      }
+      if (spec.alphabet !== undefined) {
+        const repeated = [...spec.alphabet].find((char, index) => spec.alphabet?.indexOf(char) !== index);
+        if (repeated !== undefined) {
+          throw new ConfigError(`${where}.alphabet: "${repeated}" is listed more than once, which would make it likelier than the others`, { hint: 'list each character once' });
+        }
+        return [key, { kind: 'alphabet', length: spec.length as number, alphabet: spec.alphabet }];
+      }
+      return [key, { kind: 'bytes', bytes: spec.bytes as number, encoding: spec.encoding ?? DEFAULTS.generateEncoding }];
+    }),
+  );
 }
 
 function finalizeSsmSource(name: string, raw: Extract<RawSource, { type: 'aws-ssm' }>, common: SourceCommon): SsmSourceConfig {

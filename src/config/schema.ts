@@ -82,15 +82,44 @@ const commonSourceKeys = {
   refresh: duration.optional().describe('How often to re-read: remote sources poll, file sources re-read as a safety net.'),
 };
 
+// Characters a generated value may draw from: printable ASCII that a dotenv line holds unquoted, as it is written.
+const ALPHABET_PATTERN = /^[!$-&(-[\]-_a-~]+$/;
+const MAX_GENERATED_SIZE = 4096;
+
+const generatedKey = z
+  .strictObject({
+    bytes: z.number().int().min(1).max(MAX_GENERATED_SIZE).optional().describe('Random bytes, written in encoding.'),
+    encoding: z.enum(['hex', 'base64', 'base64url']).optional().describe('How the bytes are written; default base64url.'),
+    length: z.number().int().min(1).max(MAX_GENERATED_SIZE).optional().describe('Characters drawn from alphabet, each uniformly.'),
+    alphabet: z
+      .string()
+      .min(2)
+      .max(89)
+      .regex(ALPHABET_PATTERN, { error: "expected printable ASCII characters without space, quotes, backtick, backslash and # (such as \"0123456789\")" })
+      .optional()
+      .describe('The characters of a value of length characters, each listed once.'),
+  })
+  .describe('Give bytes (and encoding), or length and alphabet.');
+
+const generateKeys = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: 'expected a key name: letters, digits, _ . -, not starting with . or -' }),
+    generatedKey,
+  )
+  .optional()
+  .describe('Keys created with random values when missing from this source (secretvisor generate, or run at start-up); existing values are never replaced.');
+
 const dotenvSource = z.strictObject({
   type: z.literal('dotenv'),
   path: filePath.describe('A KEY=value file (dotenv syntax).'),
+  generate: generateKeys,
   ...commonSourceKeys,
 });
 
 const directorySource = z.strictObject({
   type: z.literal('directory'),
   path: filePath.describe('A folder with one secret per file (Kubernetes Secret mount, /run/secrets, $CREDENTIALS_DIRECTORY).'),
+  generate: generateKeys,
   ...commonSourceKeys,
 });
 
@@ -266,7 +295,16 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   onExit: z.enum(['exit', 'restart']).optional(),
-  startup: z.strictObject({ timeout: duration.optional() }).optional(),
+  startup: z
+    .strictObject({
+      timeout: duration.optional(),
+      splay: duration
+        .optional()
+        .describe(
+          'run waits a random delay up to this long before its first read of a remote source, so a fleet that reboots together does not hit the store together (bench/fleet.ts: 3m for 100,000 hosts × 10 secrets on AWS). Default 0s.',
+        ),
+    })
+    .optional(),
   user: idOrName.optional(),
   group: idOrName.optional(),
   cache: z
@@ -285,6 +323,7 @@ export const configSchema = z.strictObject({
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawSource = z.infer<typeof source>;
 export type RawVaultAuth = z.infer<typeof vaultAuth>;
+export type RawGeneratedKey = z.infer<typeof generatedKey>;
 export type PermissionPolicy = z.infer<typeof permissionPolicy>;
 export type ChangeAction = z.infer<typeof changeAction>;
 

@@ -33,6 +33,7 @@ function dotenvSource(path: string) {
     ...sourceCommon('app', { refreshMs: 60_000 }),
     type: 'dotenv',
     path,
+    generate: new Map(),
   };
   return createDotenvSource({ config, log: silentLogger(), env: {}, service: undefined, pool: undefined });
 }

@@ -12,6 +12,7 @@ function config(overrides: Partial<DotenvSourceConfig> = {}): DotenvSourceConfig
     ...sourceCommon('creds', { refreshMs: 60_000 }),
     type: 'dotenv',
     path: '/run/secrets/app.env',
+    generate: new Map(),
     ...overrides,
   };
 }
