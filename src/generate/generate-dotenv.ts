@@ -27,8 +27,8 @@ export async function generateDotenvKeys(config: DotenvSourceConfig, log: Logger
   const folder = dirname(target);
   await checkSecretFolder(folder, { policy: config.permissions, log, what });
   // Locking writes in the folder: when every key is there (the usual start), nothing may be written, not even a lock.
-  const before = await readExisting(config, target, log, what);
-  const wanted = [...config.generate.keys()].filter((key) => before?.keys.has(key) !== true);
+  const present = await readKeys(config, log, what);
+  const wanted = [...config.generate.keys()].filter((key) => present?.has(key) !== true);
   if (wanted.length === 0) return [];
   try {
     return await withFileLock(join(folder, `.${basename(target)}.secretvisor-lock`), what, async () => {
@@ -57,8 +57,16 @@ interface ExistingFile {
   readonly owner: { readonly uid: number; readonly gid: number };
 }
 
-/** The file as `run` reads it (permissions per policy, strict parse) and its exact bytes; undefined when there is none yet. */
-async function readExisting(config: DotenvSourceConfig, target: string, log: Logger, what: string): Promise<ExistingFile | undefined> {
+/**
+ * The keys the file holds now, read as `run` reads it (permissions per policy, strict parse); undefined when
+ * there is none yet. Read without the lock: another generate may be replacing the file meanwhile, which is
+ * why the rewrite reads it again under the lock.
+ */
+async function readKeys(config: DotenvSourceConfig, log: Logger, what: string): Promise<ReadonlySet<string> | undefined> {
+  return (await readChecked(config, log, what))?.keys;
+}
+
+async function readChecked(config: DotenvSourceConfig, log: Logger, what: string) {
   let file;
   try {
     file = await readSecretFile(config.path, { policy: config.permissions, log, what });
@@ -66,7 +74,14 @@ async function readExisting(config: DotenvSourceConfig, target: string, log: Log
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
-  const keys = new Set(parseDotenv(file.value.reveal(), `${what} (${config.path})`).keys());
+  return { file, keys: new Set(parseDotenv(file.value.reveal(), `${what} (${config.path})`).keys()) };
+}
+
+/** Under the lock: the file as `run` reads it and its exact bytes, which must be the same text; undefined when there is none yet. */
+async function readExisting(config: DotenvSourceConfig, target: string, log: Logger, what: string): Promise<ExistingFile | undefined> {
+  const checked = await readChecked(config, log, what);
+  if (checked === undefined) return undefined;
+  const { file, keys } = checked;
   const raw = await readFile(target);
   const stats = await stat(target);
   // The bytes rewritten must be the text just checked: another writer (an editor) may have changed it since.
