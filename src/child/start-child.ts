@@ -23,6 +23,8 @@ export interface ChildSpec {
   readonly inheritedFds?: readonly number[] | undefined;
   /** Where to say, once, why children get no cgroup of their own. */
   readonly log?: Logger | undefined;
+  /** The child is a wrapper (tini) that passes every signal on to its service: it alone is signalled. */
+  readonly forwardsSignals?: boolean | undefined;
 }
 
 /** How a stop should go. */
@@ -41,7 +43,11 @@ export interface RunningChild {
   readonly started: Promise<boolean>;
   /** Resolves when the child (the group leader) has exited. */
   readonly exited: Promise<ChildExit>;
-  /** Sends a signal to the child (to its whole group when it leads one, and to all of its cgroup when it has one). */
+  /**
+   * Sends a signal to the child (to its whole group when it leads one).
+   * Reload and forwarded signals are for the service, not for what escaped
+   * its group: the stop signal alone reaches all of its cgroup.
+   */
   signal(signal: NodeJS.Signals): void;
   /** What still runs of the child's group and cgroup (the child itself included while it runs). */
   leftovers(): number[];
@@ -106,7 +112,16 @@ export function startChild(spec: ChildSpec): RunningChild {
     } catch {
       // The child is gone or not ours any more: nothing to signal.
     }
-    // A process gets each signal once: the group signal (or the child's own) already reached these.
+  };
+
+  /**
+   * The child (group), then what left the group but not the cgroup. A
+   * process gets each signal once: a wrapper's service gets it from the
+   * wrapper, so then the cgroup is left to the final kill.
+   */
+  const signalAll = (name: NodeJS.Signals): void => {
+    signal(name);
+    if (spec.forwardsSignals === true && name !== 'SIGKILL') return;
     cgroup?.signal(name, (member) => (spec.ownGroup ? processGroupOf(member) === pid : member === pid));
   };
 
@@ -119,7 +134,7 @@ export function startChild(spec: ChildSpec): RunningChild {
   const stop = (options: StopOptions): Promise<ChildExit> => {
     stopping ??= (async () => {
       if (pid === undefined) return exited;
-      if (options.signal !== undefined) signal(options.signal);
+      if (options.signal !== undefined) signalAll(options.signal);
       const deadline = Date.now() + options.timeoutMs;
       const inTime = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, options.timeoutMs, false).unref())]);
       const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, Math.max(0, deadline - Date.now()))) : inTime;
@@ -127,7 +142,7 @@ export function startChild(spec: ChildSpec): RunningChild {
       if (!allGone) {
         const running = spec.ownGroup || cgroup !== undefined ? leftovers() : exitedYet ? [] : [pid];
         options.onEscalate?.(running.length === 0 ? [pid] : running);
-        signal('SIGKILL');
+        signalAll('SIGKILL');
         if (spec.ownGroup) await waitForGroupGone(pid, AFTER_KILL_WAIT_MS);
       }
       await cgroup?.kill();

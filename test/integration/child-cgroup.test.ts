@@ -120,6 +120,19 @@ describeReal('a grandchild that leaves the process group with setsid', { tools: 
     expect(existsSync(own)).toBe(false);
   }, 60_000);
 
+  it('gives a reload signal to the child and its group only: the grandchild that left the group is neither reloaded nor ended by it', async () => {
+    const { cli, leftFile } = start('restart', { TRAP_HUP: '1' });
+    await cli.waitForReadyChildren(1);
+    const [left] = await waitForLeft(cli, leftFile, 1);
+    cli.kill('SIGHUP');
+    await cli.waitForStdout('got SIGHUP');
+    // SIGHUP's default action ends a sleep at once: a grandchild it reached is dead by now.
+    expect(isAlive(left as number), `grandchild ${left} after the SIGHUP`).toBe(true);
+    cli.kill('SIGTERM');
+    await cli.exited();
+    expect(await waitForDeath(left as number, 1)).toBe(true);
+  }, 60_000);
+
   it('is ended when the child exits by itself (onExit: exit), before secretvisor exits with its code', async () => {
     const { cli, leftFile } = start('exit', { EXIT_NOW: '1' });
     const result = await cli.exited();
