@@ -8,7 +8,7 @@ import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { walkTrustedPath } from '../permissions/trusted-path.js';
 import { getChildUser } from '../child/resolve-user.js';
 import { writeFileOutputs } from '../render/write-files.js';
-import { stringOption, type CommandContext } from '../cli/context.js';
+import { stringOption, type CommandContext } from './context.js';
 import { resolveOnce } from './resolve-once.js';
 
 /**

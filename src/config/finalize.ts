@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseTemplate, type Template } from '../render/template.js';
+import { parseTemplate, type Template } from './template.js';
 import { PROTOTYPE_NAMES, interpolateLiterals } from './interpolate.js';
 import type { Config, FileOutputConfig, GeneratedKeySpec, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
 import { DEFAULTS } from './defaults.js';

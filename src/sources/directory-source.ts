@@ -7,7 +7,7 @@ import { checkSecretFolder } from '../permissions/check-folder.js';
 import type { WalkCache } from '../permissions/trusted-path.js';
 import { readSecretFile, type SecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
-import { fileAccessError } from './file-access-error.js';
+import { fileAccessError } from '../permissions/file-access-error.js';
 import { settleBounded } from './settle-bounded.js';
 import { watchFileSource } from './watch-file-source.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';

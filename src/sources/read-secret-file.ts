@@ -7,7 +7,7 @@ import { currentUid, inspectSecretFile, type PermissionFinding } from '../permis
 import { walkTrustedPath, type PathWalk, type WalkCache } from '../permissions/trusted-path.js';
 import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { SecretValue } from '../secret-value.js';
-import { fileAccessError } from './file-access-error.js';
+import { fileAccessError } from '../permissions/file-access-error.js';
 
 /** Largest secret file secretvisor reads (SPEC: over 1 MiB is refused). */
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;

@@ -2,7 +2,7 @@ import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NotFoundError, PermissionError, SourceUnavailableError, type SecretvisorError } from '../errors.js';
-import { currentUid, formatMode } from '../permissions/inspect-mode.js';
+import { currentUid, formatMode } from './inspect-mode.js';
 
 /** What was being opened, for {@link fileAccessError}. */
 export interface FileAccessSite {
