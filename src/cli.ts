@@ -2,7 +2,7 @@ import type { LogFormat } from './log.js';
 import { ExitCode, SecretvisorError, UsageError, describeError } from './errors.js';
 import { parseCliArgs, type CommandName } from './cli/parse-args.js';
 import { HELP } from './cli/help.js';
-import type { CommandContext } from './cli/context.js';
+import type { CommandContext } from './commands/context.js';
 import { VERSION } from './version.js';
 import { startDisablingCoreDumps } from './hardening/core-dumps.js';
 

@@ -1,4 +1,4 @@
-import { formatTable } from '../commands/format-table.js';
+import { formatTable } from '../lib/format-table.js';
 import { auditExitCode, type AuditedItem, type AuditFinding, type AuditReport } from './audit-report.js';
 import { formatAge } from './max-age.js';
 

@@ -1,7 +1,9 @@
 import { UsageError } from '../errors.js';
+import { durationToMs } from '../lib/duration.js';
 
 const DAY_MS = 86_400_000;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS } as const;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 
 /** The default of `audit --max-age`: rotate secrets at least every 90 days. */
 export const DEFAULT_MAX_AGE = '90d';
@@ -11,17 +13,17 @@ export const DEFAULT_MAX_AGE = '90d';
  * config's `ms`, `s`, `m` and `h`. Anything else is a usage error (exit 64).
  */
 export function parseMaxAge(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
-  if (match === null || Number(match[1]) === 0) {
+  const ms = durationToMs(text, ['ms', 's', 'm', 'h', 'd']);
+  if (ms === undefined || ms === 0) {
     throw new UsageError(`--max-age ${text} is not a duration`, { hint: 'give a number and a unit, such as 90d, 36h or 30m' });
   }
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
+  return Math.round(ms);
 }
 
 /** An age the way an operator reads it: whole days, else hours, else minutes. */
 export function formatAge(ms: number): string {
   if (ms >= DAY_MS) return `${Math.floor(ms / DAY_MS)}d`;
-  if (ms >= UNIT_MS.h) return `${Math.floor(ms / UNIT_MS.h)}h`;
-  if (ms >= UNIT_MS.m) return `${Math.floor(ms / UNIT_MS.m)}m`;
+  if (ms >= HOUR_MS) return `${Math.floor(ms / HOUR_MS)}h`;
+  if (ms >= MINUTE_MS) return `${Math.floor(ms / MINUTE_MS)}m`;
   return '<1m';
 }

@@ -7,6 +7,7 @@ import { auditFileSource, type SourceAudit } from './audit-files.js';
 import { auditRemoteSource } from './audit-remote.js';
 import type { AuditFinding, AuditReport } from './audit-report.js';
 import { auditStrayEnvFiles } from './stray-env-files.js';
+import { assertNever } from '../lib/assert-never.js';
 
 /** Options of {@link runAudit}. */
 export interface RunAuditOptions {
@@ -58,7 +59,7 @@ function auditSource(source: SourceConfig, options: RunAuditOptions): Promise<So
     case 'aws-ssm':
       return auditRemoteSource(source, read);
     default:
-      return assertNever(source);
+      return assertNever(source, 'unknown source kind');
   }
 }
 
@@ -71,8 +72,4 @@ function withoutRepeats(findings: readonly AuditFinding[]): AuditFinding[] {
     seen.add(key);
     return true;
   });
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unknown source kind: ${JSON.stringify(value)}`);
 }

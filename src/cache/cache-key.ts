@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheConfig } from '../config/config.js';
 import { ConfigError, PermissionError } from '../errors.js';
+import { errnoOf } from '../lib/errno.js';
 
 const MIN_KEY_BYTES = 32;
 
@@ -18,7 +19,7 @@ export async function loadCacheKey(config: CacheConfig, env: NodeJS.ProcessEnv):
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new ConfigError(`cache: cannot open the key ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+    throw new ConfigError(`cache: cannot open the key ${path} (${errnoOf(error) ?? 'error'})`, {
       hint: config.key.kind === 'credential' ? `load it with LoadCredentialEncrypted=${config.key.name}:… in the unit` : 'create it: head -c 32 /dev/urandom > KEYFILE; chmod 600 KEYFILE',
     });
   }

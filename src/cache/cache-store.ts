@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretValue } from '../secret-value.js';
 import type { Snapshot } from '../sources/source.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** A snapshot read back from the cache, and when it was saved. */
 export interface CachedSnapshot {
@@ -54,7 +55,7 @@ export class CacheStore {
     try {
       text = await readFile(this.#file(source), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (errnoOf(error) === 'ENOENT') return undefined;
       throw error;
     }
     const record = JSON.parse(text) as { format: number; savedAt: number; nonce: string; tag: string; data: string };
@@ -74,7 +75,7 @@ export class CacheStore {
       await unlink(this.#file(source));
       return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if (errnoOf(error) === 'ENOENT') return false;
       throw error;
     }
   }

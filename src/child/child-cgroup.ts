@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
+import { errnoOf } from '../lib/errno.js';
 
 /**
  * A cgroup (v2) holding one child and everything it starts. A grandchild
@@ -214,7 +215,7 @@ function tryRemove(path: string): boolean {
     rmdirSync(path);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return errnoOf(error) === 'ENOENT';
   }
 }
 

@@ -1,6 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { statSync } from 'node:fs';
 import { SecretvisorError, ExitCode } from '../errors.js';
+import { findOnPath, isExecutable } from '../lib/find-on-path.js';
 
 /**
  * Resolves a command the way a shell does, against secretvisor's own PATH
@@ -12,13 +12,8 @@ export function findCommand(command: string, path: string | undefined): string {
     validateExecutable(command, command);
     return command;
   }
-  let unusable: string | undefined;
-  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
-    const candidate = join(dir || '.', command);
-    if (!isFile(candidate)) continue;
-    if (isExecutable(candidate)) return candidate;
-    unusable ??= candidate;
-  }
+  const { found, unusable } = findOnPath(command, path);
+  if (found !== undefined) return found;
   if (unusable !== undefined) validateExecutable(unusable, command);
   throw new SecretvisorError(ExitCode.notFound, `command not found: ${command}`, {
     hint: 'check the spelling, install it, or give its full path',
@@ -36,22 +31,5 @@ function validateExecutable(path: string, command: string): void {
     throw new SecretvisorError(ExitCode.cannotExecute, `cannot execute ${path}: ${isDirectory ? 'it is a folder' : 'permission denied'}`, {
       hint: isDirectory ? 'name the program, not its folder' : `chmod +x '${path}'`,
     });
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }

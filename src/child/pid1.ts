@@ -1,6 +1,5 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Logger } from '../log.js';
+import { findOnPath } from '../lib/find-on-path.js';
 
 /** A program to start: its absolute path and arguments. */
 export interface Command {
@@ -23,7 +22,7 @@ export interface Command {
  */
 export function wrapForPid1(command: Command, options: { isPid1: boolean; path: string | undefined; log: Logger }): Command {
   if (!options.isPid1) return command;
-  const tini = findProgram('tini', options.path);
+  const tini = findOnPath('tini', options.path).found;
   if (tini === undefined) {
     options.log.warn('running as PID 1 without tini: orphaned processes will not be reaped; install tini or run the container with --init');
     return command;
@@ -43,20 +42,7 @@ export function wrapForPid1(command: Command, options: { isPid1: boolean; path: 
  */
 export function wrapForParentDeath(command: Command, signal: NodeJS.Signals, env: NodeJS.ProcessEnv): Command {
   if (command.forwardsSignals === true || process.platform !== 'linux' || env.INVOCATION_ID !== undefined) return command;
-  const setpriv = findProgram('setpriv', env.PATH);
+  const setpriv = findOnPath('setpriv', env.PATH).found;
   if (setpriv === undefined) return command;
   return { file: setpriv, args: ['--pdeathsig', signal, '--', command.file, ...command.args], program: command.program ?? command.file };
-}
-
-function findProgram(name: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin:/sbin:/usr/sbin').split(delimiter)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
 }

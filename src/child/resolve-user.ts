@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import type { FileOwner } from '../render/write-files.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** The top-level `user` and `group` of the config, as written (names or numeric ids). */
 export interface UserSetting {
@@ -71,8 +72,8 @@ async function readAccounts(file: string, kind: 'user' | 'group'): Promise<Accou
   try {
     content = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new ConfigError(`${kind}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}) to look the ${kind} up`, {
+    if (errnoOf(error) === 'ENOENT') return [];
+    throw new ConfigError(`${kind}: cannot read ${file} (${errnoOf(error) ?? 'error'}) to look the ${kind} up`, {
       hint: 'give a numeric id instead of a name',
       cause: error,
     });

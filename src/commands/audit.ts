@@ -1,6 +1,6 @@
 import { findConfig } from '../config/find-config.js';
 import { UsageError } from '../errors.js';
-import { stringOption, type CommandContext } from '../cli/context.js';
+import { stringOption, type CommandContext } from './context.js';
 import { auditExitCode } from '../audit/audit-report.js';
 import { formatAuditJson, formatAuditTable } from '../audit/format-audit.js';
 import { DEFAULT_MAX_AGE, parseMaxAge } from '../audit/max-age.js';

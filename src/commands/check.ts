@@ -6,9 +6,9 @@ import { runtimeBase } from '../render/runtime-dir.js';
 import { resolvePlan, type Resolution } from '../render/resolve-plan.js';
 import { listIdentities } from '../scope/list-identities.js';
 import { resolveLayers, sourcesOf, type Identity } from '../scope/resolve-layers.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from './context.js';
 import { readSources } from './read-sources.js';
-import { formatTable } from './format-table.js';
+import { formatTable } from '../lib/format-table.js';
 
 /**
  * `secretvisor check`: validates the config and resolves the child's plan

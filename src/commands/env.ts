@@ -3,7 +3,7 @@ import { findConfig } from '../config/find-config.js';
 import { UsageError } from '../errors.js';
 import { runtimeBase } from '../render/runtime-dir.js';
 import { SECRET_MASK } from '../secret-value.js';
-import { stringOption, type CommandContext } from '../cli/context.js';
+import { stringOption, type CommandContext } from './context.js';
 import { resolveOnce } from './resolve-once.js';
 
 const FORMATS = ['dotenv', 'json', 'shell'] as const;

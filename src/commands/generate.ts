@@ -1,6 +1,6 @@
 import { findConfig } from '../config/find-config.js';
 import { ExitCode } from '../errors.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from './context.js';
 import { generateKeys } from '../generate/generate-keys.js';
 import { resolveLayers, sourcesOf } from '../scope/resolve-layers.js';
 

@@ -8,8 +8,9 @@ import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { walkTrustedPath } from '../permissions/trusted-path.js';
 import { getChildUser } from '../child/resolve-user.js';
 import { writeFileOutputs } from '../render/write-files.js';
-import { stringOption, type CommandContext } from '../cli/context.js';
+import { stringOption, type CommandContext } from './context.js';
 import { resolveOnce } from './resolve-once.js';
+import { errnoOf } from '../lib/errno.js';
 
 /**
  * `secretvisor render --out DIR`: writes the file outputs once, with the same
@@ -47,8 +48,8 @@ export async function renderCommand(context: CommandContext): Promise<number> {
 // have secretvisor write secrets where that user chose, or where they can
 // read and swap them; the folders above DIR get the secret files' checks.
 async function validateOutDir(dir: string, log: Logger): Promise<void> {
-  const stats = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+  const stats = await lstat(dir).catch((error: unknown) => {
+    if (errnoOf(error) === 'ENOENT') return undefined;
     throw error;
   });
   const uid = currentUid();

@@ -5,7 +5,7 @@ import { wrapForPid1 } from '../child/pid1.js';
 import { getChildUser } from '../child/resolve-user.js';
 import { Supervisor } from '../supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
-import { stringOption, type CommandContext } from '../cli/context.js';
+import { stringOption, type CommandContext } from './context.js';
 import { holdSockets } from '../listen/hold-sockets.js';
 import { HealthModel } from '../health/health-model.js';
 import { metricsAddressFor } from '../health/metrics-config.js';

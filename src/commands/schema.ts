@@ -1,4 +1,4 @@
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from './context.js';
 
 /** `secretvisor schema`: prints the config file's JSON Schema, generated from the one schema that validates it. */
 export async function schemaCommand(context: CommandContext): Promise<number> {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_FILE } from '../config/find-config.js';
 import { loadMetricsSections } from '../config/load.js';
 import { ConfigError, ExitCode, SecretvisorError } from '../errors.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from './context.js';
 import { finalizeMetrics, metricsAddressFor } from '../health/metrics-config.js';
 import type { HealthReport } from '../health/health-report.js';
 import { formatStatusTable } from '../health/format-status.js';

@@ -1,5 +1,5 @@
 import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
-import type { Template } from '../render/template.js';
+import type { Template } from './template.js';
 import type { ListenConfig } from '../listen/listen-config.js';
 import type { MetricsSection } from '../health/metrics-config.js';
 

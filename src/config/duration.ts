@@ -1,12 +1,12 @@
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+import { durationToMs } from '../lib/duration.js';
 
 /** Converts a schema-checked duration such as `250ms` or `5m` to milliseconds. */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (match === null) {
+  const ms = durationToMs(text, ['ms', 's', 'm', 'h']);
+  if (ms === undefined) {
     throw new RangeError(`not a duration: ${text}`);
   }
-  return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
+  return Math.round(ms);
 }
 
 /** Prints milliseconds the way a config would say them. */

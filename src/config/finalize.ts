@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseTemplate, type Template } from '../render/template.js';
+import { parseTemplate, type Template } from './template.js';
 import { PROTOTYPE_NAMES, interpolateLiterals } from './interpolate.js';
 import type { Config, FileOutputConfig, GeneratedKeySpec, ScopesConfig, SourceConfig, SourceCommon, SsmSourceConfig } from './config.js';
 import { DEFAULTS } from './defaults.js';
@@ -11,6 +11,7 @@ import type { RawConfig, RawGeneratedKey, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
 import { finalizeMetrics } from '../health/metrics-config.js';
+import { assertNever } from '../lib/assert-never.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -137,7 +138,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
     case 'aws-ssm':
       return finalizeSsmSource(name, raw, common);
     default:
-      return assertNever(raw);
+      return assertNever(raw, 'unexpected config value');
   }
 }
 
@@ -240,7 +241,7 @@ function finalizeVaultAuth(
     case 'jwt':
       return { ...auth, jwtFile: absolute(auth.jwtFile) };
     default:
-      return assertNever(auth);
+      return assertNever(auth, 'unexpected config value');
   }
 }
 
@@ -323,10 +324,6 @@ function validateSignal(name: string, where: string): NodeJS.Signals {
     throw new ConfigError(`${where}: ${name} is not a signal this system can send`, { hint: 'use a name such as SIGHUP, SIGTERM or SIGUSR1' });
   }
   return name as NodeJS.Signals;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected config value: ${JSON.stringify(value)}`);
 }
 
 // `${NAME}` in a template's literal text only, after parsing: what the environment holds is never read as an expression.

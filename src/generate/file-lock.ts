@@ -2,6 +2,7 @@ import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { SourceUnavailableError } from '../errors.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** How long a second generate waits for the first: writing a few keys takes milliseconds. */
 const WAIT_MS = 15_000;
@@ -38,7 +39,7 @@ async function acquire(lockPath: string, what: string): Promise<void> {
         await link(staging, lockPath);
         return;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (errnoOf(error) !== 'EEXIST') throw error;
       }
       const holder = await readFile(lockPath, 'utf8').catch(() => undefined);
       if (holder !== undefined && isStale(holder)) {
@@ -66,7 +67,7 @@ function isStale(holder: string): boolean {
     process.kill(pid, 0);
     return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    return errnoOf(error) === 'ESRCH';
   }
 }
 

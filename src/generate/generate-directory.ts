@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { checkSecretFolder } from '../permissions/check-folder.js';
 import { generateWriteError, ownerForNewFile, syncFolder, writePrivateFile } from './private-file.js';
 import { randomValue } from './random-value.js';
+import { errnoOf } from '../lib/errno.js';
 
 /**
  * Creates the source's missing `generate:` keys as files of its folder
@@ -24,7 +25,7 @@ export async function generateDirectoryKeys(config: DirectorySourceConfig, log: 
       await mkdir(config.path, { mode: 0o700 });
       if (owner !== undefined) await chown(config.path, owner.uid, owner.gid);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw await generateWriteError(error, what, dirname(config.path), wanted);
+      if (errnoOf(error) !== 'EEXIST') throw await generateWriteError(error, what, dirname(config.path), wanted);
     }
   }
   await checkSecretFolder(config.path, options);
@@ -41,7 +42,7 @@ export async function generateDirectoryKeys(config: DirectorySourceConfig, log: 
         await link(temp, join(folder, key));
         created.push(key);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (errnoOf(error) !== 'EEXIST') throw error;
       } finally {
         await unlink(temp);
       }
@@ -58,7 +59,7 @@ async function exists(path: string): Promise<boolean> {
     await lstat(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (errnoOf(error) === 'ENOENT') return false;
     throw error;
   }
 }

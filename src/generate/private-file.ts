@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PermissionError, SecretvisorError, SourceUnavailableError } from '../errors.js';
 import { currentUid, formatMode } from '../permissions/inspect-mode.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** Who a written file belongs to. */
 export interface Owner {
@@ -65,7 +66,7 @@ export async function syncFolder(folder: string): Promise<void> {
 export async function generateWriteError(error: unknown, what: string, folder: string, keys: readonly string[], created: readonly string[] = []): Promise<SecretvisorError> {
   if (error instanceof SecretvisorError) return error;
   const outcome = created.length === 0 ? 'nothing was changed' : `only ${created.join(', ')} ${created.length === 1 ? 'was' : 'were'} created`;
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errnoOf(error);
   const which = `cannot create ${keys.join(', ')} in folder ${folder}`;
   const remove = `or remove generate: from ${what} and create the keys yourself`;
   if (code === 'EROFS') {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** What switching core dumps off achieved; `warning` says what is left when a step failed. */
 interface CoreDumpState {
@@ -25,12 +26,12 @@ export function startDisablingCoreDumps(): void {
   try {
     writeFileSync('/proc/self/coredump_filter', '0');
   } catch (error) {
-    filterWarning = `cannot write /proc/self/coredump_filter (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    filterWarning = `cannot write /proc/self/coredump_filter (${errnoOf(error) ?? 'error'})`;
   }
   pending = new Promise<CoreDumpState>((resolve) => {
     execFile('prlimit', [`--pid=${process.pid}`, '--core=0:0'], { timeout: 5_000 }, (error) => {
       const limitWarning =
-        error === null ? undefined : `prlimit could not set RLIMIT_CORE to 0 (${(error as NodeJS.ErrnoException).code ?? error.message.split('\n')[0]})`;
+        error === null ? undefined : `prlimit could not set RLIMIT_CORE to 0 (${errnoOf(error) ?? error.message.split('\n')[0]})`;
       const warning = [limitWarning, filterWarning].filter((part) => part !== undefined).join('; ');
       resolve({ warning: warning === '' ? undefined : warning });
     });

@@ -1,5 +1,5 @@
 import { formatAge } from '../audit/max-age.js';
-import { formatTable } from '../commands/format-table.js';
+import { formatTable } from '../lib/format-table.js';
 import type { HealthReport, SourceHealth } from './health-report.js';
 
 /** `secretvisor status` as an operator reads it: a summary, the child, then one row per source. No value appears in a report. */

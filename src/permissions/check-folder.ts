@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { fileAccessError } from '../sources/file-access-error.js';
+import { fileAccessError } from './file-access-error.js';
 import type { Logger } from '../log.js';
 import type { PermissionPolicy } from '../config/schema.js';
 import { walkTrustedPath, type WalkCache } from './trusted-path.js';

@@ -4,7 +4,7 @@ import { SecretValue } from '../secret-value.js';
 import { digestEntries } from '../sources/content-digest.js';
 import type { ResolvedSecret } from '../scope/merge-layers.js';
 import { isOwnCredential } from './own-credentials.js';
-import { renderTemplate } from './template.js';
+import { renderTemplate } from '../config/template.js';
 import { validateExecSize } from './env-limits.js';
 
 /** A file output, rendered. */

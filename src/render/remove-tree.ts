@@ -1,6 +1,7 @@
 import { lstat, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { errnoOf } from '../lib/errno.js';
 
 /**
  * Removes a folder and everything in it; a missing one is fine. As root it
@@ -17,7 +18,7 @@ export async function removeTree(path: string, options: { readonly euid?: number
   try {
     await removeLocked(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (errnoOf(error) !== 'ENOENT') throw error;
   }
 }
 
@@ -26,7 +27,7 @@ async function removeLocked(path: string): Promise<void> {
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoOf(error);
     // A link or a file where a folder was: remove the entry itself, never its target.
     if (code === 'ELOOP' || code === 'ENOTDIR') return unlink(path);
     throw error;

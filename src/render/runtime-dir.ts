@@ -5,6 +5,7 @@ import { ConfigError, ExitCode, PermissionError, SecretvisorError } from '../err
 import { walkTrustedPath } from '../permissions/trusted-path.js';
 import { removeTree } from './remove-tree.js';
 import type { FileOwner } from './write-files.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** Name prefix of runtime folders, so a later start can find leftovers of a killed run. */
 export const RUNTIME_DIR_PREFIX = 'secretvisor.';
@@ -33,7 +34,7 @@ export async function createRuntimeDir(base: string, owner?: FileOwner): Promise
   try {
     dir = await mkdtemp(join(base, `${RUNTIME_DIR_PREFIX}${process.pid}.`));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const code = errnoOf(error) ?? 'error';
     throw new SecretvisorError(ExitCode.failure, `cannot create the runtime folder for file outputs in ${base} (${code})`, {
       hint: 'create that folder (writable by secretvisor), or point RUNTIME_DIRECTORY or XDG_RUNTIME_DIR at one that exists',
       cause: error,

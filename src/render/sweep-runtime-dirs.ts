@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { removeTree } from './remove-tree.js';
 import { RUNTIME_DIR_PREFIX } from './runtime-dir.js';
 import type { FileOwner } from './write-files.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** Options of {@link sweepRuntimeDirs}; the defaults are the real process's. */
 export interface SweepOptions {
@@ -67,6 +68,6 @@ function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: alive, but another user's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoOf(error) === 'EPERM';
   }
 }

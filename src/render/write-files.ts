@@ -4,6 +4,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { RenderedFile } from './build-plan.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** Who owns written files, when secretvisor runs as root for another user. */
 export interface FileOwner {
@@ -86,7 +87,7 @@ async function syncFolder(folder: string): Promise<void> {
 }
 
 function ignoreMissing(error: unknown): undefined {
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  if (errnoOf(error) === 'ENOENT') return undefined;
   throw error;
 }
 

@@ -3,6 +3,7 @@ import type { SecretSource, SourceContext } from './source.js';
 import { createDotenvSource } from './dotenv-source.js';
 import { createDirectorySource } from './directory-source.js';
 import { whenCoreDumpsDisabled } from '../hardening/core-dumps.js';
+import { assertNever } from '../lib/assert-never.js';
 
 /**
  * Makes the source a config entry describes. Remote clients (Vault, AWS) are
@@ -30,10 +31,6 @@ export async function createSource(context: SourceContext): Promise<SecretSource
       return createSsmSource({ ...context, config });
     }
     default:
-      return assertNever(config);
+      return assertNever(config, 'unknown source kind');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unknown source kind: ${JSON.stringify(value)}`);
 }

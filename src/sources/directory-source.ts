@@ -7,10 +7,12 @@ import { checkSecretFolder } from '../permissions/check-folder.js';
 import type { WalkCache } from '../permissions/trusted-path.js';
 import { readSecretFile, type SecretFile } from './read-secret-file.js';
 import { digestEntries } from './content-digest.js';
-import { fileAccessError } from './file-access-error.js';
+import { fileAccessError } from '../permissions/file-access-error.js';
 import { settleBounded } from './settle-bounded.js';
 import { watchFileSource } from './watch-file-source.js';
 import type { SecretSource, Snapshot, SourceContext } from './source.js';
+import { stripOneNewline } from '../lib/strip-newline.js';
+import { errnoOf } from '../lib/errno.js';
 
 /**
  * A folder with one secret per file: a Kubernetes Secret mount (keys are
@@ -74,7 +76,7 @@ async function resolveKey(path: string, root: string, name: string, what: string
   try {
     target = await realpath(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoOf(error);
     if (code === 'ELOOP') throw new SecretDataError(`${what}: key ${name} (${path}) is a symlink loop`, { hint: 'fix or remove the link' });
     throw new SourceUnavailableError(`${what}: key ${name} (${path}) vanished while reading (${code ?? 'error'})`, { cause: error });
   }
@@ -84,10 +86,4 @@ async function resolveKey(path: string, root: string, name: string, what: string
     });
   }
   return (await stat(target)).isDirectory() ? undefined : target;
-}
-
-function stripOneNewline(value: string): string {
-  if (value.endsWith('\r\n')) return value.slice(0, -2);
-  if (value.endsWith('\n')) return value.slice(0, -1);
-  return value;
 }

@@ -7,7 +7,8 @@ import { currentUid, inspectSecretFile, type PermissionFinding } from '../permis
 import { walkTrustedPath, type PathWalk, type WalkCache } from '../permissions/trusted-path.js';
 import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { SecretValue } from '../secret-value.js';
-import { fileAccessError } from './file-access-error.js';
+import { fileAccessError } from '../permissions/file-access-error.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** Largest secret file secretvisor reads (SPEC: over 1 MiB is refused). */
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
@@ -85,7 +86,7 @@ async function openForReading(path: string, what: string) {
     // holding a thread that even process exit waits for. No effect on regular files.
     return await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoOf(error);
     if (code === 'EMFILE' || code === 'ENFILE') {
       throw new SourceUnavailableError(`${what}: cannot open ${path}: too many open files (${code})`, {
         hint: 'raise the open-file limit (ulimit -n, or LimitNOFILE= in the unit); secretvisor itself opens at most 32 secret files at a time',

@@ -3,7 +3,7 @@ import { isValidEnvName } from '../config/schema.js';
 import { SecretDataError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SecretValue } from '../secret-value.js';
-import { isRefusedName } from '../render/refused-names.js';
+import { isRefusedName } from './refused-names.js';
 import type { Snapshot } from './source.js';
 
 /**

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { SharedByKey } from '../lib/shared-by-key.js';
 
 /** What an entry's subscriber hears from its folder's watcher. */
 export interface EntryListener {
@@ -32,7 +33,7 @@ interface FolderWatcher {
   readonly entries: Map<string, Set<EntryListener>>;
 }
 
-const folders = new Map<string, FolderWatcher>();
+const folders = new SharedByKey<FolderWatcher>((shared) => shared.watcher.close());
 
 /** Resolves once `watcher` has done its first scan. */
 export function whenReady(watcher: FSWatcher): Promise<void> {
@@ -50,23 +51,17 @@ export function watchEntry(path: string, mode: WatchMode, listener: EntryListene
   const folder = realFolder(dirname(path));
   const name = basename(path);
   const key = `${mode.usePolling ? 'poll' : 'events'}:${folder}`;
-  let shared = folders.get(key);
-  if (shared === undefined) {
-    shared = openFolderWatcher(folder, mode);
-    folders.set(key, shared);
-  }
-  const listeners = shared.entries.get(name) ?? new Set<EntryListener>();
+  const share = folders.acquire(key, () => openFolderWatcher(folder, mode));
+  const { entries, ready } = share.value;
+  const listeners = entries.get(name) ?? new Set<EntryListener>();
   listeners.add(listener);
-  shared.entries.set(name, listeners);
-  const owner = shared;
+  entries.set(name, listeners);
   return {
-    ready: owner.ready,
+    ready,
     async close() {
       listeners.delete(listener);
-      if (listeners.size === 0) owner.entries.delete(name);
-      if (owner.entries.size > 0 || folders.get(key) !== owner) return;
-      folders.delete(key);
-      await owner.watcher.close();
+      if (listeners.size === 0) entries.delete(name);
+      await share.release();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errnoOf } from '../lib/errno.js';
 
 /** Whether a watched path is one file or a folder of files. */
 export type PathKind = 'file' | 'folder';
@@ -17,7 +18,7 @@ export async function statSignature(path: string, kind: PathKind): Promise<strin
   try {
     names = (await readdir(path)).filter((name) => !name.startsWith('.')).sort();
   } catch (error) {
-    return `${own}|${(error as NodeJS.ErrnoException).code ?? 'error'}`;
+    return `${own}|${errnoOf(error) ?? 'error'}`;
   }
   const entries = await Promise.all(names.map(async (name) => `${name}=${await describe(join(path, name))}`));
   return [own, ...entries].join('|');
@@ -28,6 +29,6 @@ async function describe(path: string): Promise<string> {
     const stats = await stat(path);
     return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.mode}:${stats.uid}`;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? 'error';
+    return errnoOf(error) ?? 'error';
   }
 }

@@ -2,6 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { loadAwsSdk, loadSsmSdk, type AwsSdk, type SsmSdk } from './load-aws-sdk.js';
 import { capResponseSize } from './response-cap.js';
+import { SharedByKey } from '../../lib/shared-by-key.js';
 
 /** Attempts per AWS call, first one included; the supervisor retries beyond this with its own backoff. */
 const AWS_MAX_ATTEMPTS = 3;
@@ -88,12 +89,13 @@ const SSM: ServiceBinding<SSMClient, SsmSdk> = {
   construct: (sdk, settings) => new sdk.SSMClient(settings),
 };
 
-interface CacheEntry {
-  readonly client: Promise<Destroyable>;
-  holders: number;
-}
-
-const cache = new Map<string, CacheEntry>();
+// A client that could not be made has nothing to destroy.
+const clients = new SharedByKey<Promise<Destroyable>>((client) => {
+  void client.then(
+    (made) => made.destroy(),
+    () => undefined,
+  );
+});
 
 /**
  * Lends a Secrets Manager client for these options. Sources with the same
@@ -114,42 +116,19 @@ async function acquireServiceClient<C extends Destroyable, Sdk extends Pick<AwsS
   options: AwsClientOptions,
 ): Promise<ServiceLease<C, Sdk>> {
   const key = JSON.stringify([binding.service, options.region, options.endpoint, options.roleArn, options.externalId, options.sessionName, options.maxResponseBytes]);
-  let entry = cache.get(key);
-  if (entry === undefined) {
-    entry = { client: binding.load().then((sdk) => createClient(binding, sdk, options)), holders: 0 };
-    cache.set(key, entry);
-  }
-  entry.holders += 1;
-  const held = entry;
+  const share = clients.acquire(key, () => binding.load().then((sdk) => createClient(binding, sdk, options)));
   try {
-    const [client, sdk] = await Promise.all([held.client as Promise<C>, binding.load()]);
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      releaseEntry(key, held, client);
-    };
+    const [client, sdk] = await Promise.all([share.value as Promise<C>, binding.load()]);
     return {
       client,
       sdk,
-      release,
-      discard() {
-        if (cache.get(key) === held) cache.delete(key);
-        release();
-      },
+      release: () => void share.release(),
+      discard: () => void share.discard(),
     };
   } catch (error) {
-    held.holders -= 1;
-    if (cache.get(key) === held) cache.delete(key);
+    void share.discard();
     throw error;
   }
-}
-
-function releaseEntry(key: string, entry: CacheEntry, client: Destroyable): void {
-  entry.holders -= 1;
-  if (entry.holders > 0) return;
-  if (cache.get(key) === entry) cache.delete(key);
-  client.destroy();
 }
 
 function createClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTemporaryCredentials'>>(

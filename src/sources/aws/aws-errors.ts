@@ -3,6 +3,7 @@ import { ConfigError, PermissionError, SecretDataError, SecretvisorError, Source
 import { awsFailureKind, sourceFailure } from '../failure-kind.js';
 import { AssumeRoleError } from './aws-client.js';
 import { ResponseTooLargeError } from './response-cap.js';
+import { oneLine } from '../../lib/one-line.js';
 
 /** The call that failed, for the message. */
 export interface AwsCallSite {
@@ -110,14 +111,14 @@ function describeFailure(error: unknown): AwsFailure {
   if (!(error instanceof Error)) return { code: 'UnknownError', status: undefined, detail: undefined };
   const fields = error as ErrorFields;
   if (fields.$fault !== undefined) {
-    return { code: error.name, status: fields.$metadata?.httpStatusCode, detail: oneLine(error.message) };
+    return { code: error.name, status: fields.$metadata?.httpStatusCode, detail: oneLine(error.message, MAX_DETAIL_LENGTH) };
   }
   if (typeof fields.code === 'string') {
     const safe = fields.syscall !== undefined || error.name === 'TimeoutError';
-    return { code: fields.code, status: undefined, detail: safe ? oneLine(error.message) : undefined };
+    return { code: fields.code, status: undefined, detail: safe ? oneLine(error.message, MAX_DETAIL_LENGTH) : undefined };
   }
   const safe = error.name === 'CredentialsProviderError' || REGION_ERROR.test(error.message);
-  return { code: error.name, status: undefined, detail: safe ? oneLine(error.message) : undefined };
+  return { code: error.name, status: undefined, detail: safe ? oneLine(error.message, MAX_DETAIL_LENGTH) : undefined };
 }
 
 function hintFor(failure: AwsFailure, assumingRole: boolean, ssm: boolean): string | undefined {
@@ -151,9 +152,4 @@ function hintFor(failure: AwsFailure, assumingRole: boolean, ssm: boolean): stri
     return "an error on AWS's side; secretvisor retries with backoff";
   }
   return undefined;
-}
-
-function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > MAX_DETAIL_LENGTH ? `${flat.slice(0, MAX_DETAIL_LENGTH)}…` : flat;
 }

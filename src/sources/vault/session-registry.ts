@@ -1,5 +1,6 @@
 import type { VaultSourceConfig } from '../../config/config.js';
 import type { TokenSession } from './token-session.js';
+import { SharedByKey } from '../../lib/shared-by-key.js';
 
 /**
  * The key sources share a token under: the same Vault (address), the same
@@ -16,32 +17,12 @@ export function getSessionKey(config: Pick<VaultSourceConfig, 'address' | 'names
 }
 
 /** Token sessions by key, counted by user; the last user to release one closes it. */
-export class SessionRegistry {
-  readonly #entries = new Map<string, { readonly session: TokenSession; users: number }>();
+export type SessionRegistry = SharedByKey<TokenSession>;
 
-  /** The session for `key`, made by `create` when there is none yet. */
-  acquire(key: string, create: () => TokenSession): TokenSession {
-    const entry = this.#entries.get(key) ?? { session: create(), users: 0 };
-    entry.users += 1;
-    this.#entries.set(key, entry);
-    return entry.session;
-  }
-
-  /** Gives up one use of the session for `key`, closing it after the last. */
-  release(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    entry.users -= 1;
-    if (entry.users > 0) return;
-    this.#entries.delete(key);
-    entry.session.close();
-  }
-
-  /** How many sessions are open, for tests. */
-  get size(): number {
-    return this.#entries.size;
-  }
+/** An empty registry. */
+export function createSessionRegistry(): SessionRegistry {
+  return new SharedByKey((session) => session.close());
 }
 
 /** The registry every Vault source in this process shares. */
-export const sharedSessions = new SessionRegistry();
+export const sharedSessions = createSessionRegistry();

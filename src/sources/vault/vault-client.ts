@@ -3,6 +3,7 @@ import { ConfigError, SecretvisorError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { getRequestError, type VaultHttp } from './vault-http.js';
 import { createVaultTransport } from './vault-transport.js';
+import { errnoOf } from '../../lib/errno.js';
 
 /** Where and how to reach Vault; one per source (each may set its own timeout and CA). */
 export interface VaultClientOptions {
@@ -55,7 +56,7 @@ async function readCaCert(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${what}: cannot read the CA certificate ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+    throw new ConfigError(`${what}: cannot read the CA certificate ${path} (${errnoOf(error) ?? 'error'})`, {
       hint: 'point caCert (or VAULT_CACERT) at the PEM file of the CA that signed Vault’s certificate',
     });
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, SourceUnavailableError } from '../../errors.js';
 import { SecretValue } from '../../secret-value.js';
 import type { RawVaultAuth } from '../../config/schema.js';
+import { stripOneNewline } from '../../lib/strip-newline.js';
 
 /** Where Kubernetes mounts a pod's service-account token. */
 export const DEFAULT_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -27,7 +28,7 @@ export interface TokenCredential {
 /** Strips one trailing newline (`\n` or `\r\n`), as files written by `echo` or editors end with one. */
 export function stripNewline(value: SecretValue): SecretValue {
   const text = value.reveal();
-  const stripped = text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
+  const stripped = stripOneNewline(text);
   return stripped === text ? value : new SecretValue(stripped);
 }
 

@@ -1,5 +1,8 @@
 import { describeErrorAnswer } from './vault-answer.js';
 import type { SecretValue } from '../../secret-value.js';
+import { oneLine } from '../../lib/one-line.js';
+
+const MAX_MESSAGE_LENGTH = 300;
 
 /** A Vault API call: method, path (no leading `/v1/`), the token to send and a JSON body. */
 export interface VaultCall {
@@ -61,7 +64,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
  * a server ever echoes one back.
  */
 export function getRequestError(error: unknown, call: VaultCall, timeoutMs: number): VaultRequestError {
-  if (error instanceof VaultRequestError) return new VaultRequestError(error.status, scrub(tidy(error.message), getCredentials(call)));
+  if (error instanceof VaultRequestError) return new VaultRequestError(error.status, scrub(oneLine(error.message, MAX_MESSAGE_LENGTH), getCredentials(call)));
   const failure = error as { response?: { statusCode?: number; body?: unknown }; code?: string; message?: string };
   const status = failure.response?.statusCode;
   let reason: string;
@@ -73,7 +76,7 @@ export function getRequestError(error: unknown, call: VaultCall, timeoutMs: numb
   } else {
     reason = [failure.code, failure.message].filter((part) => part !== undefined && part !== '').join(': ');
   }
-  return new VaultRequestError(status, scrub(tidy(reason), getCredentials(call)));
+  return new VaultRequestError(status, scrub(oneLine(reason, MAX_MESSAGE_LENGTH), getCredentials(call)));
 }
 
 // Login fields that name things rather than prove identity: Vault's errors quote them ("entry for role worker not found").
@@ -87,11 +90,6 @@ function getCredentials(call: VaultCall): string[] {
     .filter((value): value is string => typeof value === 'string');
   if (call.token !== undefined) values.push(call.token.reveal());
   return values.filter((value) => value.length >= 4);
-}
-
-function tidy(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 300 ? `${oneLine.slice(0, 300)}…` : oneLine;
 }
 
 function scrub(text: string, credentials: readonly string[]): string {

@@ -10,6 +10,7 @@ import { isDenied, toVaultSourceError } from './vault-failure.js';
 import { loginVault } from './vault-login.js';
 import { TokenSession } from './token-session.js';
 import { getSessionKey, sharedSessions, type SessionRegistry } from './session-registry.js';
+import type { SharedHandle } from '../../lib/shared-by-key.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { RefreshTimer } from './refresh-timer.js';
 import { parseSecretResponse, type SecretKind } from './secret-response.js';
@@ -26,6 +27,7 @@ export interface VaultSourceOptions {
 interface Parts {
   readonly http: VaultHttp;
   readonly session: TokenSession;
+  readonly sessionShare: SharedHandle<TokenSession>;
   readonly keeper: LeaseKeeper;
   readonly stopListening: () => void;
 }
@@ -76,7 +78,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       what,
       log,
     });
-    const session = sessions.acquire(
+    const sessionShare = sessions.acquire(
       sessionKey,
       () =>
         new TokenSession({
@@ -86,9 +88,10 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
           login: () => loginVault({ http, auth: config.auth, credentials, address: config.address }),
         }),
     );
+    const session = sessionShare.value;
     const keeper = new LeaseKeeper({ http, session, clock, log, onReissue: (reason) => onDue?.(`dynamic credentials: ${reason}`) });
     const stopListening = session.onNewToken((token) => keeper.handleNewToken(token));
-    return { http, session, keeper, stopListening };
+    return { http, session, sessionShare, keeper, stopListening };
   }
 
   /** Calls Vault with the session's token (once more with a new one if Vault says the token is dead); answers with the token used. */
@@ -158,7 +161,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       parts.stopListening();
       parts.keeper.stop();
       if (config.revokeOnExit || options?.revokeLeases === true) await parts.keeper.revokeAll();
-      sessions.release(sessionKey);
+      await parts.sessionShare.release();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTemplate, renderTemplate } from '../../../src/render/template.js';
+import { parseTemplate, renderTemplate } from '../../../src/config/template.js';
 import { SecretValue } from '../../../src/secret-value.js';
 import { ConfigError } from '../../../src/errors.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTemplate, renderTemplate } from '../../../src/render/template.js';
+import { parseTemplate, renderTemplate } from '../../../src/config/template.js';
 import { ConfigError, ExitCode, SecretvisorError, describeError } from '../../../src/errors.js';
 import { SecretValue } from '../../../src/secret-value.js';
 

@@ -10,7 +10,7 @@ import { expectNoLeak, trackSecret } from '../../../helpers/secrets.js';
 import { captureLog } from '../../../servers/vault/fixtures.js';
 import { sourceCommon } from '../../../helpers/source-config.js';
 import { createVaultSource } from '../../../../src/sources/vault/vault-source.js';
-import { SessionRegistry } from '../../../../src/sources/vault/session-registry.js';
+import { createSessionRegistry } from '../../../../src/sources/vault/session-registry.js';
 import { fakeHttp, pinnedClock, quietLog, vaultError } from './fake-vault.js';
 
 const DAY = 86_400_000;
@@ -165,7 +165,7 @@ describe('a vault source with pki', () => {
         service: undefined,
         pool: undefined,
       },
-      { createClient: async () => http, sessions: new SessionRegistry(), clock: pinnedClock(0) },
+      { createClient: async () => http, sessions: createSessionRegistry(), clock: pinnedClock(0) },
     );
     try {
       expect(source.leaseExpiresAt?.()).toBeUndefined();

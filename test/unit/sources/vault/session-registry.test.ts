@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SessionRegistry, getSessionKey } from '../../../../src/sources/vault/session-registry.js';
+import { createSessionRegistry, getSessionKey } from '../../../../src/sources/vault/session-registry.js';
 import type { TokenSession } from '../../../../src/sources/vault/token-session.js';
 
 describe('getSessionKey', () => {
@@ -20,19 +20,22 @@ describe('getSessionKey', () => {
   });
 });
 
-describe('SessionRegistry', () => {
-  it('makes one session per key and closes it when its last user releases it', () => {
-    const registry = new SessionRegistry();
+describe('createSessionRegistry', () => {
+  it('makes one session per key and closes it when its last user releases it', async () => {
+    const registry = createSessionRegistry();
     const session = { close: vi.fn() } as unknown as TokenSession;
     const create = vi.fn(() => session);
-    expect(registry.acquire('k', create)).toBe(session);
-    expect(registry.acquire('k', create)).toBe(session);
+    const first = registry.acquire('k', create);
+    const second = registry.acquire('k', create);
+    expect(first.value).toBe(session);
+    expect(second.value).toBe(session);
     expect(create).toHaveBeenCalledTimes(1);
-    registry.release('k');
+    await first.release();
     expect(session.close).not.toHaveBeenCalled();
-    registry.release('k');
+    await second.release();
     expect(session.close).toHaveBeenCalledTimes(1);
     expect(registry.size).toBe(0);
-    registry.release('k');
+    await second.release();
+    expect(session.close).toHaveBeenCalledTimes(1);
   });
 });

@@ -2,7 +2,8 @@ import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NotFoundError, PermissionError, SourceUnavailableError, type SecretvisorError } from '../errors.js';
-import { currentUid, formatMode } from '../permissions/inspect-mode.js';
+import { currentUid, formatMode } from './inspect-mode.js';
+import { errnoOf } from '../lib/errno.js';
 
 /** What was being opened, for {@link fileAccessError}. */
 export interface FileAccessSite {
@@ -20,7 +21,7 @@ export interface FileAccessSite {
  * (EIO, EMFILE, a stale NFS handle) a SourceUnavailableError, retried.
  */
 export async function fileAccessError(error: unknown, site: FileAccessSite): Promise<SecretvisorError> {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errnoOf(error);
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new NotFoundError(`${site.what}: ${site.kind} ${site.path} does not exist (${code})`, {
       hint: `check the path in the config${site.kind === 'folder' ? ', or that the volume or credentials are mounted' : ''}`,
