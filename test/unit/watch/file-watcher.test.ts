@@ -54,7 +54,7 @@ async function watchFile(path: string): Promise<Watched> {
 }
 
 describe('watchPaths', () => {
-  it('sees a file replaced twice within the throttle windows of chokidar, which stays silent', async () => {
+  it('sees a file replaced twice within the throttle windows of chokidar, where chokidar may stay silent', async () => {
     const path = join(tempDir(), 'app.env');
     writeSecretFile(path, 'TOKEN=first\n');
     const { reasons, next } = await watchFile(path);
@@ -66,8 +66,10 @@ describe('watchPaths', () => {
     writeSecretFile(path, 'TOKEN=third\n');
     const replacedAgainAt = performance.now();
 
-    await expect.poll(() => reasons.some(({ at }) => at > replacedAgainAt), { timeout: 5_000 }).toBe(true);
-    expect(reasons.find(({ at }) => at > replacedAgainAt)?.reason).toBe('settle check: changed on disk');
+    // Whether chokidar's window had passed depends on the machine's load; the settle check reports it either way.
+    await expect
+      .poll(() => reasons.some(({ at, reason }) => at > replacedAgainAt && reason === 'settle check: changed on disk'), { timeout: 5_000 })
+      .toBe(true);
   });
 
   it('checks the disk once after a burst: a change chokidar reported is confirmed, an unrelated file costs a stat, not a re-read', async () => {
