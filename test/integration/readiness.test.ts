@@ -104,7 +104,8 @@ describe('ready: the child is ready once its check passes', () => {
   it('command: ready once it exits 0; it runs with the child\'s environment', async () => {
     const dir = project('{ command: [/bin/sh, -c, "test -n \\"$DB_PASSWORD\\" && test -e ready.flag"], interval: 50ms }');
     const cli = start(dir, { PORT: String(await freePort()) });
-    await cli.waitForStderr('waiting for the child');
+    // The check does not look at the child: its SIGTERM handler must be in before the stop below.
+    await cli.waitForStdout('started ');
     expect(cli.stderr).not.toContain('is ready after');
     writeFileSync(join(dir, 'ready.flag'), '');
     await cli.waitForStderr('is ready after');
