@@ -160,6 +160,13 @@ describe('ready: bad config is exit 78 with what to fix', () => {
     expect(logText(result.stderr)).toContain(message);
   });
 
+  it('a ready: command that is not found fails at once with 127', async () => {
+    const dir = project('{ command: [no-such-check, --quiet] }');
+    const result = await runCli(['run', '-c', join(dir, 'secretvisor.yaml'), '--', '/bin/true'], { cwd: dir, env: baseEnv() });
+    expect(result.code).toBe(127);
+    expect(logText(result.stderr)).toContain('command not found: no-such-check');
+  });
+
   it('onChange.strategy: overlap without ready: is refused', async () => {
     const dir = makeProject({
       'app.env': `DB_PASSWORD=${randomSecret('ready-db')}\n`,
