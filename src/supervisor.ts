@@ -70,16 +70,31 @@ export class Supervisor {
     this.#options = options;
     this.#log = options.log.child({ component: 'supervisor' });
     this.#done = new Promise((resolve) => (this.#finish = resolve));
-    const { onChange, onExit } = options.config;
+    const { onChange, onExit, ready } = options.config;
+    let readySent = false;
     this.#child = new SupervisedChild({
       command: wrapForParentDeath(options.command, onChange.stopSignal, options.parentEnv),
       ownGroup: options.ownGroup,
       childUser: options.childUser,
       inheritedFds: options.inheritedFds,
-      policy: { onExit: options.once ? 'exit' : onExit, stopSignal: onChange.stopSignal, stopTimeoutMs: onChange.stopTimeoutMs, splayMs: onChange.splayMs },
+      policy: {
+        onExit: options.once ? 'exit' : onExit,
+        stopSignal: onChange.stopSignal,
+        stopTimeoutMs: onChange.stopTimeoutMs,
+        splayMs: onChange.splayMs,
+        strategy: onChange.strategy,
+        ready,
+      },
       log: this.#log,
       onFinalExit: (exit) => void this.#cleanUp().then(() => this.#finish(exitCodeOf(exit))),
-      onEvent: options.onChildEvent,
+      onEvent: (event) => {
+        // systemd learns the service is up once the first child is ready (its check passed), not when it was spawned.
+        if (event.type === 'child-ready' && !readySent && this.#stopping === undefined) {
+          readySent = true;
+          options.notify?.('READY=1');
+        }
+        options.onChildEvent?.(event);
+      },
     });
   }
 
@@ -135,7 +150,6 @@ export class Supervisor {
     await this.#writeFiles(plan);
     this.#plan = plan;
     if (this.#stopping !== undefined || this.#finished || !(await this.#child.start(childInput(plan)))) return;
-    options.notify?.('READY=1');
     if (!options.once && !this.#finished) await this.#watch();
   }
 
@@ -207,7 +221,7 @@ export class Supervisor {
     const decision = decideChange(this.#options.config, changed, diff);
     const signals = decision.action === 'signal' ? decision.signals : [];
     this.#options.onSourceEvent?.({ type: 'secrets-applied', sources: changed, at: Date.now() });
-    await this.#child.apply(childInput(plan), { action: decision.action, signals, envChanged: diff.envChanged, context });
+    await this.#child.apply(childInput(plan), { action: decision.action, signals, envChanged: diff.envChanged, sources: changed, context });
   }
 
   async #shutDown(signal: NodeJS.Signals): Promise<void> {

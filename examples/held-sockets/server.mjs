@@ -4,7 +4,9 @@
 // finishes the requests it has, then exits — the socket stays with
 // secretvisor, so connections that arrive meanwhile wait for the next child.
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 
 const SOCKET_NAME = process.env.SOCKET_NAME ?? 'http';
 
@@ -32,7 +34,12 @@ if (fd === undefined) {
   const port = Number(process.env.PORT ?? 8080);
   server.listen(port, process.env.HOST ?? '127.0.0.1', () => console.log(`listening on port ${port} (own socket), pid ${process.pid}`));
 } else {
-  server.listen({ fd }, () => console.log(`listening on fd ${fd} (held by secretvisor), pid ${process.pid}`));
+  server.listen({ fd }, () => {
+    // For onChange.strategy overlap: a ready: command can tell this instance from the old one, which
+    // answers on the same socket (docs/zero-downtime.md).
+    if (process.env.STATE_DIR !== undefined) writeFileSync(join(process.env.STATE_DIR, `ready-${secretTag}`), '');
+    console.log(`listening on fd ${fd} (held by secretvisor), pid ${process.pid}`);
+  });
 }
 
 process.on('SIGTERM', () => {

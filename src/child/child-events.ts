@@ -1,4 +1,5 @@
 import type { SecretValue } from '../secret-value.js';
+import type { ReadinessConfig } from '../config/readiness-config.js';
 
 /**
  * Why a child was started: the first start, a restart for new secrets, a
@@ -12,15 +13,21 @@ export type StartReason = 'initial' | 'rotation' | 'crash' | 'signal';
  * Why a child ended, as secretvisor sees it: secretvisor stopped it
  * (`stopped`), replaced it for new secrets (`rotation`), it ended by itself
  * and is restarted (`crash`), or it ended by itself and secretvisor ends
- * with it (`exit`: onExit: exit, `--once`, or it could not start).
+ * with it (`exit`: onExit: exit, `--once`, or it could not start), or it
+ * was the new child of an overlap rotation that exited or was not ready in
+ * time, so the old one kept serving (`rejected`).
  */
-export type ExitReason = 'stopped' | 'rotation' | 'crash' | 'exit';
+export type ExitReason = 'stopped' | 'rotation' | 'crash' | 'exit' | 'rejected';
 
 /**
  * What the child did, for health and metrics: each started child gets one
- * `child-started`, then one `child-ready` once it can serve, and one
- * `child-exited` when it has ended. Events are sent synchronously, in that
- * order, and never carry a secret; a listener must not throw.
+ * `child-started`, then one `child-ready` once it can serve (its readiness
+ * check passed, or at once without one), and one `child-exited` when it has
+ * ended. An overlap rotation whose new child failed ends with one
+ * `rotation-rejected` after that child's `child-exited`: `keptPid` is the old
+ * child that keeps serving on the previous secrets (undefined when it had
+ * exited too). Events are sent synchronously, in that order, and never carry
+ * a secret; a listener must not throw.
  */
 export type ChildEvent =
   | { readonly type: 'child-started'; readonly pid: number; readonly reason: StartReason }
@@ -31,6 +38,13 @@ export type ChildEvent =
       readonly code: number | null;
       readonly signal: NodeJS.Signals | null;
       readonly reason: ExitReason;
+    }
+  | {
+      readonly type: 'rotation-rejected';
+      readonly rejectedPid: number | undefined;
+      readonly keptPid: number | undefined;
+      /** The sources whose change was rejected (names only). */
+      readonly sources: readonly string[];
     };
 
 /** What a child is started with; only the environment reaches the process. */
@@ -48,6 +62,8 @@ export interface ChildChange {
   readonly signals: readonly NodeJS.Signals[];
   /** Whether the environment changed (a signalled child keeps its old one). */
   readonly envChanged: boolean;
+  /** The sources that changed, for the log lines and a rejected rotation's event. */
+  readonly sources: readonly string[];
   /** What changed (sources, names, files), for the log lines. */
   readonly context: object;
 }
@@ -60,4 +76,8 @@ export interface ChildPolicy {
   readonly stopTimeoutMs: number;
   /** A restart for new secrets waits a random delay of up to this first. */
   readonly splayMs: number;
+  /** restart: the old child ends before the new one starts; overlap: the new one must be ready before the old one is stopped (needs `ready`). */
+  readonly strategy: 'restart' | 'overlap';
+  /** The readiness check each new child must pass in time; undefined: ready once it runs. */
+  readonly ready?: ReadinessConfig | undefined;
 }

@@ -1,4 +1,6 @@
 import { systemClock, sleepOn, type Clock } from '../clock.js';
+import { formatDuration } from '../config/duration.js';
+import { ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, jitter } from '../watch/backoff.js';
 import { exitCodeOf, type ChildExit } from './exit-code.js';
@@ -6,6 +8,8 @@ import type { Command } from './pid1.js';
 import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './reload-signal.js';
 import { startChild, type ChildSpec, type RunningChild, type StopOptions } from './start-child.js';
 import type { ChildChange, ChildEvent, ChildInput, ChildPolicy, ExitReason, StartReason } from './child-events.js';
+import { waitForReady, type Probe, type ReadyOutcome } from './readiness.js';
+import { describeCheck } from '../config/readiness-config.js';
 
 /** Everything a {@link SupervisedChild} needs; side effects that tests replace come in here. */
 export interface SupervisedChildOptions {
@@ -26,6 +30,8 @@ export interface SupervisedChildOptions {
   /** Starts a process; {@link startChild} unless a test passes a fake. */
   readonly spawn?: ((spec: ChildSpec) => RunningChild) | undefined;
   readonly clock?: Clock | undefined;
+  /** Tries the readiness check once; the real probe unless a test passes a fake. */
+  readonly probe?: Probe | undefined;
 }
 
 // A child that stayed up this long is healthy again: its next crash restarts quickly.
@@ -33,12 +39,15 @@ const HEALTHY_AFTER_MS = 10_000;
 const CRASH_BACKOFF = { initialMs: 500, maxMs: 60_000 };
 
 /**
- * One supervised child over its whole life: start, restart for new secrets
- * (splay, then stop the old one completely before the new one starts),
- * reload signals that wait for a starting child's handler, restart after a
- * crash with growing backoff, and stop. There is never more than one child:
- * starts and restarts run one after the other, and nothing starts once a
- * stop was asked for. A stop secretvisor asked for is never reported as a crash.
+ * One supervised child over its whole life: start, readiness, restart for
+ * new secrets (splay, then by `strategy`: restart stops the old one
+ * completely before the new one starts; overlap starts the new one beside it
+ * and stops the old one only once the new one is ready, else keeps the old
+ * one), reload signals that wait for a starting child's handler, restart
+ * after a crash with growing backoff, and stop. Starts and restarts run one
+ * after the other, so there is one child, two only during an overlap, and
+ * nothing starts once a stop was asked for. A child not ready in time is
+ * handled like a crash. A stop secretvisor asked for is never reported as a crash.
  */
 export class SupervisedChild {
   readonly #options: SupervisedChildOptions;
@@ -49,6 +58,10 @@ export class SupervisedChild {
   #current: RunningChild | undefined;
   /** The old child while a restart stops it. */
   #outgoing: RunningChild | undefined;
+  /** The new child of an overlap rotation, beside the old one, until it is ready or rejected. */
+  #incoming: RunningChild | undefined;
+  /** A child stopped because it was not ready in time: its end is a crash, or exit 69. */
+  #notReady: RunningChild | undefined;
   #startedAt = 0;
   #crashes = 0;
   /** The restart after a crash while it waits out its backoff. */
@@ -71,14 +84,14 @@ export class SupervisedChild {
     this.#spawn = options.spawn ?? startChild;
   }
 
-  /** The running child's pid; undefined between a crash and its restart, during a restart, and after the end. */
+  /** The running child's pid (the old one during an overlap); undefined between a crash and its restart, during a restart, and after the end. */
   get pid(): number | undefined {
     return this.#current?.pid;
   }
 
-  /** Whether a child runs or is being stopped by a restart. */
+  /** Whether a child runs, is being stopped by a restart, or is starting beside the old one. */
   get running(): boolean {
-    return this.#current !== undefined || this.#outgoing !== undefined;
+    return this.#children().length > 0;
   }
 
   /** How the last child that secretvisor did not replace ended. */
@@ -86,10 +99,17 @@ export class SupervisedChild {
     return this.#lastExit;
   }
 
-  /** Starts the first child; resolves true once it runs, false when it could not (or may not) start. */
+  /**
+   * Starts the first child; resolves true once it runs, false when it could
+   * not (or may not) start. Its readiness is awaited after that, in the
+   * lifecycle's queue: `child-ready` says when it passed.
+   */
   start(input: ChildInput): Promise<boolean> {
     this.#input = input;
-    return this.#enqueue(() => this.#launch('initial'));
+    return new Promise((resolve) => {
+      const done = (): void => resolve(false);
+      this.#enqueue(() => this.#launch('initial', resolve)).then(done, done);
+    });
   }
 
   /**
@@ -103,7 +123,7 @@ export class SupervisedChild {
     const { context } = change;
     switch (change.action) {
       case 'restart':
-        return this.#restart(context);
+        return this.#restart(change);
       case 'signal':
         if (change.envChanged) this.#log.warn(context, 'the environment changed but onChange is signal: the child keeps its old environment until it restarts');
         for (const signal of change.signals) {
@@ -118,14 +138,17 @@ export class SupervisedChild {
   }
 
   /**
-   * Replaces the child: waits the splay, stops the old child and its group
-   * completely, then starts the new one. A pending crash restart is replaced by it.
+   * Replaces the child: waits the splay, then overlaps (when that is the
+   * strategy and a child runs) or stops the old child and its group
+   * completely before starting the new one. A pending crash restart is replaced by it.
    */
-  async #restart(context: object): Promise<void> {
-    const { splayMs } = this.#options.policy;
+  async #restart(change: ChildChange): Promise<void> {
+    const { context } = change;
+    const { splayMs, strategy } = this.#options.policy;
     if (splayMs > 0) await sleepOn(this.#clock, jitter(splayMs, () => this.#clock.random()), this.#stopAsked.signal);
     await this.#enqueue(async () => {
       if (this.#stopAsked.signal.aborted) return;
+      if (strategy === 'overlap' && this.#current !== undefined) return this.#overlap(this.#current, change);
       this.#log.info(context, 'secrets changed; restarting the child');
       const old = this.#current;
       this.#current = undefined;
@@ -166,18 +189,22 @@ export class SupervisedChild {
   }
 
   /**
-   * Stops the child and its group: `signal` first (undefined: the child has
-   * it already), SIGKILL after stopTimeout. Nothing starts after it.
-   * Idempotent: a second call joins the first. Resolves with the child's
-   * exit, or the last one when no child ran (undefined if none ever ended).
+   * Stops the child and its group — both children during an overlap, and a
+   * readiness wait — : `signal` first (undefined: the child has it already),
+   * SIGKILL after stopTimeout. Nothing starts after it. Idempotent: a second
+   * call joins the first. Resolves with the child's exit (the serving one's
+   * during an overlap), or the last one when no child ran (undefined if none ever ended).
    */
   stop(signal: NodeJS.Signals | undefined): Promise<ChildExit | undefined> {
     if (this.#stopped !== undefined) return this.#stopped;
     this.#stopAsked.abort();
     this.#clock.clearTimeout(this.#crashRestart);
     this.#cancelReloads();
-    const child = this.#current ?? this.#outgoing;
-    this.#stopped = child === undefined ? Promise.resolve(this.#leftovers).then(() => this.#lastExit) : child.stop(this.#stopOptions(signal));
+    const children = this.#children();
+    this.#stopped =
+      children.length === 0
+        ? Promise.resolve(this.#leftovers).then(() => this.#lastExit)
+        : Promise.all(children.map((child) => child.stop(this.#stopOptions(signal)))).then(([first]) => first);
     return this.#stopped;
   }
 
@@ -200,9 +227,14 @@ export class SupervisedChild {
     return this.stop(signal);
   }
 
-  /** SIGKILLs the child's group now (a second stop request). */
+  /** SIGKILLs the child's group (both during an overlap) now (a second stop request). */
   kill(): void {
-    (this.#current ?? this.#outgoing)?.signal('SIGKILL');
+    for (const child of this.#children()) child.signal('SIGKILL');
+  }
+
+  /** Every child that runs or is being stopped: the serving one first. */
+  #children(): RunningChild[] {
+    return [...new Set([this.#current, this.#outgoing, this.#incoming])].filter((child) => child !== undefined);
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -222,24 +254,133 @@ export class SupervisedChild {
     return { signal, timeoutMs: stopTimeoutMs, onEscalate };
   }
 
-  async #launch(reason: StartReason): Promise<boolean> {
+  /**
+   * Starts a child with the latest input and waits for its readiness; one not
+   * ready in time is stopped, and its end handled like a crash. `onSpawned`
+   * learns first whether it runs. Resolves true once it is ready.
+   */
+  async #launch(reason: StartReason, onSpawned?: (running: boolean) => void): Promise<boolean> {
     // A stop that arrived while this waited its turn wins: no child may start after it.
     if (this.#stopAsked.signal.aborted || this.#input === undefined) return false;
     // A start for new secrets replaces a pending crash restart: never two children.
     this.#clock.clearTimeout(this.#crashRestart);
     this.#crashRestart = undefined;
-    const { command, childUser, ownGroup, inheritedFds } = this.#options;
     const input = this.#input;
-    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds, log: this.#log });
+    const child = this.#spawnChild(input);
     this.#current = child;
     this.#startedAt = this.#clock.now();
+    if (!(await this.#started(child, input, reason))) return false;
+    onSpawned?.(true);
+    const outcome = await this.#awaitReady(child, input);
+    if (outcome?.result === 'timeout' && child === this.#current) {
+      this.#log.error({ pid: child.pid, check: this.#checkText(), timeoutMs: outcome.elapsedMs, lastFailure: outcome.lastFailure }, `${this.#notReadyText(child, outcome)}; stopping it`);
+      this.#notReady = child;
+      await child.stop(this.#stopOptions(this.#options.policy.stopSignal));
+    }
+    return outcome === undefined || outcome.result === 'ready';
+  }
+
+  /**
+   * An overlap rotation: the new child starts beside `old` and must be ready
+   * in time; then it takes over and `old` is stopped. A new child that exits,
+   * cannot start or is not ready in time is stopped instead, `old` keeps
+   * serving on the previous secrets, and the rejection is logged once and sent
+   * as `rotation-rejected`.
+   */
+  async #overlap(old: RunningChild, change: ChildChange): Promise<void> {
+    const input = this.#input as ChildInput;
+    this.#log.info({ ...change.context, oldPid: old.pid }, `secrets changed; starting a new child beside the old one (pid ${old.pid}), which is stopped once the new one is ready (strategy overlap)`);
+    const incoming = this.#spawnChild(input);
+    this.#incoming = incoming;
+    const startedAt = this.#clock.now();
+    const outcome = (await this.#started(incoming, input, 'rotation')) ? await this.#awaitReady(incoming, input) : undefined;
+    if (outcome?.result === 'ready') {
+      this.#incoming = undefined;
+      const oldRuns = this.#current === old;
+      this.#current = incoming;
+      this.#startedAt = startedAt;
+      if (!oldRuns) return;
+      this.#outgoing = old;
+      this.#log.info({ pid: incoming.pid, oldPid: old.pid }, `the new child (pid ${incoming.pid}) is ready; stopping the old one (pid ${old.pid})`);
+      await old.stop(this.#stopOptions(this.#options.policy.stopSignal));
+      this.#outgoing = undefined;
+      return;
+    }
+    // The new child is stopped whatever happened; with a stop, this joins it.
+    const exit = await incoming.stop(this.#stopOptions(this.#options.policy.stopSignal));
+    this.#incoming = undefined;
+    if (this.#stopAsked.signal.aborted) return;
+    const why =
+      outcome === undefined
+        ? 'could not be started'
+        : outcome.result === 'timeout'
+          ? this.#notReadyText(incoming, outcome).replace(/^the child \(pid \d+\) /, '')
+          : `${exitText(exit)} before it was ready`;
+    const kept = this.#current === old ? old.pid : undefined;
+    const sources = change.sources.join(', ');
+    this.#log.error(
+      { ...change.context, pid: incoming.pid, keptPid: kept, check: this.#checkText(), lastFailure: outcome?.lastFailure },
+      kept === undefined
+        ? `rotation of ${sources} rejected: the new child (pid ${incoming.pid}) ${why}; the old child (pid ${old.pid}) had exited too`
+        : `rotation of ${sources} rejected: the new child (pid ${incoming.pid}) ${why}; the old child (pid ${old.pid}) keeps serving on the previous secrets`,
+    );
+    this.#emit({ type: 'rotation-rejected', rejectedPid: incoming.pid, keptPid: kept, sources: change.sources });
+  }
+
+  #spawnChild(input: ChildInput): RunningChild {
+    const { command, childUser, ownGroup, inheritedFds } = this.#options;
+    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds, log: this.#log });
     void child.exited.then((exit) => this.#onExit(child, exit));
+    return child;
+  }
+
+  /** Waits until the program runs; logs and sends `child-started`. False when it could not start. */
+  async #started(child: RunningChild, input: ChildInput, reason: StartReason): Promise<boolean> {
     if (!(await child.started) || child.pid === undefined) return false;
     const { pid } = child;
+    const { command } = this.#options;
     this.#log.info({ pid, reason, envVars: input.env.size, files: input.files }, `started ${command.program ?? command.file} (pid ${pid})`);
     this.#emit({ type: 'child-started', pid, reason });
-    this.#emit({ type: 'child-ready', pid });
     return true;
+  }
+
+  /**
+   * Runs the readiness check until it passes, times out, the child exits or
+   * a stop begins; sends `child-ready` when it passed. Undefined (ready at
+   * once) without a check.
+   */
+  async #awaitReady(child: RunningChild, input: ChildInput): Promise<ReadyOutcome | undefined> {
+    const { ready } = this.#options.policy;
+    const pid = child.pid as number;
+    if (ready === undefined) {
+      this.#emit({ type: 'child-ready', pid });
+      return undefined;
+    }
+    const gone = new AbortController();
+    void child.exited.then(() => gone.abort());
+    this.#log.info({ pid, check: this.#checkText(), timeoutMs: ready.timeoutMs }, `waiting for the child (pid ${pid}) to be ready: ${this.#checkText()}`);
+    const { childUser } = this.#options;
+    const outcome = await waitForReady(ready, {
+      context: { env: input.env, uid: childUser?.uid, gid: childUser?.gid },
+      signal: AbortSignal.any([this.#stopAsked.signal, gone.signal]),
+      clock: this.#clock,
+      probe: this.#options.probe,
+    });
+    if (outcome.result === 'ready') {
+      this.#log.info({ pid, check: this.#checkText(), elapsedMs: outcome.elapsedMs, attempts: outcome.attempts }, `the child (pid ${pid}) is ready after ${outcome.elapsedMs} ms (${this.#checkText()})`);
+      this.#emit({ type: 'child-ready', pid });
+    }
+    return outcome;
+  }
+
+  #checkText(): string {
+    const { ready } = this.#options.policy;
+    return ready === undefined ? 'none' : describeCheck(ready.check);
+  }
+
+  #notReadyText(child: RunningChild, outcome: ReadyOutcome): string {
+    const timeout = formatDuration(this.#options.policy.ready?.timeoutMs ?? 0);
+    return `the child (pid ${child.pid}) was not ready within ready.timeout ${timeout} (${this.#checkText()}, ${outcome.attempts} tries; last: ${outcome.lastFailure ?? 'none'})`;
   }
 
   #onExit(child: RunningChild, exit: ChildExit): void {
@@ -249,6 +390,12 @@ export class SupervisedChild {
     if (child === this.#outgoing) {
       this.#exited(pid, exit, 'rotation');
       this.#log.info(ended, `the old child (pid ${pid}) ${exitText(exit)}`);
+      return;
+    }
+    if (child === this.#incoming) {
+      // The overlap decides what follows (the log line of a rejection says why).
+      this.#exited(pid, exit, this.#stopAsked.signal.aborted ? 'stopped' : 'rejected');
+      this.#log.info(ended, `the new child (pid ${pid}) ${exitText(exit)}`);
       return;
     }
     this.#lastExit = exit;
@@ -277,9 +424,22 @@ export class SupervisedChild {
     const { pid } = child;
     const code = exitCodeOf(exit);
     const ended = { pid, exitCode: code, signal: exit.signal };
+    if (this.#current !== undefined && this.#current !== child) {
+      // It ended during an overlap whose new child has taken over since.
+      this.#exited(pid, exit, 'rotation');
+      this.#log.warn(ended, `the old child (pid ${pid}) ${exitText(exit)} during the overlap; the new child (pid ${this.#current.pid}) has taken over`);
+      return;
+    }
+    const notReady = child === this.#notReady;
+    if (notReady) this.#notReady = undefined;
     if (this.#options.policy.onExit === 'exit' || exit.spawnError !== undefined) {
       this.#exited(pid, exit, 'exit');
       this.#cancelReloads();
+      if (notReady) {
+        this.#log.error(ended, `the child was not ready in time; exiting with ${ExitCode.unavailable}`);
+        this.#options.onFinalExit({ code: ExitCode.unavailable, signal: null });
+        return;
+      }
       this.#log.info(ended, `child exited with code ${code}${exit.signal === null ? '' : ` (${exit.signal})`}`);
       this.#options.onFinalExit(exit);
       return;
@@ -288,13 +448,11 @@ export class SupervisedChild {
     if (this.#clock.now() - this.#startedAt >= HEALTHY_AFTER_MS) this.#crashes = 0;
     const delay = backoffDelay(this.#crashes, { ...CRASH_BACKOFF, random: () => this.#clock.random() });
     this.#crashes++;
-    this.#log.warn(
-      { ...ended, restarts: this.#crashes, delayMs: delay },
-      `child exited with code ${code}${exit.signal === null ? '' : ` (${exit.signal})`}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`,
-    );
+    const what = notReady ? 'the child was not ready in time' : `child exited with code ${code}${exit.signal === null ? '' : ` (${exit.signal})`}`;
+    this.#log.warn({ ...ended, restarts: this.#crashes, delayMs: delay }, `${what}; restarting in ${delay}ms (restart ${this.#crashes} in a row)`);
     // A stop that came while the leftovers were ended wins: nothing restarts after it.
     if (this.#stopAsked.signal.aborted) return;
-    this.#crashRestartReason = exit.signal === null ? 'crash' : 'signal';
+    this.#crashRestartReason = exit.signal === null || notReady ? 'crash' : 'signal';
     this.#crashRestart = this.#clock.setTimeout(() => {
       this.#crashRestart = undefined;
       // A restart for new secrets may have started a child while this waited in line.

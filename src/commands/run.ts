@@ -37,13 +37,19 @@ const ON_CHANGE_FLAGS = {
 
 /** `secretvisor run`: supervise a command with its secrets; resolves with the exit code. */
 export async function runCommand(context: CommandContext): Promise<number> {
-  const config = await findConfig({
+  let config = await findConfig({
     file: context.configFile,
     cwd: context.cwd,
     env: context.env,
     override: (raw) => applyRunFlags(raw, context),
   });
   const [program, ...args] = context.childArgv as [string, ...string[]];
+  // A check whose program is missing would only fail at ready.timeout; found here, it runs even with inherit: none.
+  const { ready } = config;
+  if (ready?.check.kind === 'command') {
+    const [checkProgram, ...checkArgs] = ready.check.argv;
+    config = { ...config, ready: { ...ready, check: { kind: 'command', argv: [findCommand(checkProgram, context.env.PATH), ...checkArgs] } } };
+  }
   const childUser = await getChildUser(config);
   const held = await holdSockets({ config, env: context.env, pid: process.pid, childUser, log: context.log });
   // The LISTEN_PID shim goes inside tini: the program, not tini, must have the pid it names.

@@ -2,6 +2,7 @@ import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
 import type { Template } from './template.js';
 import type { ListenConfig } from '../listen/listen-config.js';
 import type { MetricsSection } from '../health/metrics-config.js';
+import type { ReadinessConfig } from './readiness-config.js';
 
 /** Settings every source kind shares, with defaults applied. */
 export interface SourceCommon {
@@ -142,6 +143,8 @@ export interface ChangePolicy {
   readonly stopTimeoutMs: number;
   readonly debounceMs: number;
   readonly splayMs: number;
+  /** restart: stop the old child, then start the new one; overlap: the new one first, the old one stopped once it is ready. */
+  readonly strategy: 'restart' | 'overlap';
 }
 
 /** Which source names feed each scope. */
@@ -162,6 +165,8 @@ export interface Config {
   readonly inherit: 'all' | 'none' | ReadonlySet<string>;
   readonly onChange: ChangePolicy;
   readonly onExit: 'exit' | 'restart';
+  /** The child's readiness check; undefined: a child is ready once it runs. */
+  readonly ready?: ReadinessConfig | undefined;
   readonly startupTimeoutMs: number;
   /** Longest random wait of `run` before its first read of a remote source; 0: none. */
   readonly startupSplayMs: number;

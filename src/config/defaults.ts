@@ -11,6 +11,7 @@ export const DEFAULTS = {
     stopTimeout: '10s',
     debounce: '250ms',
     splay: '0s',
+    strategy: 'restart',
   },
   startupTimeout: '60s',
   startupSplay: '0s',

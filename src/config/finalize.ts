@@ -12,6 +12,7 @@ import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
 import { finalizeMetrics } from '../health/metrics-config.js';
 import { assertNever } from '../lib/assert-never.js';
+import { finalizeReady } from './readiness-config.js';
 
 /** Inputs of {@link finalizeConfig}. */
 export interface FinalizeOptions {
@@ -40,6 +41,13 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
   );
   const files = finalizeFiles(raw.files ?? [], env, options.env);
   const scopes = finalizeScopes(raw.scopes, sources);
+  const ready = finalizeReady(raw.ready);
+  const strategy = raw.onChange?.strategy ?? DEFAULTS.onChange.strategy;
+  if (strategy === 'overlap' && ready === undefined) {
+    throw new ConfigError('onChange.strategy is overlap, but there is no ready: check', {
+      hint: 'overlap stops the old child only once the new one is ready: add ready: { tcp: … }, { http: … } or { command: […] }, or use strategy: restart',
+    });
+  }
   return {
     file: options.file,
     sources,
@@ -55,8 +63,10 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
       stopTimeoutMs: parseDuration(raw.onChange?.stopTimeout ?? DEFAULTS.onChange.stopTimeout),
       debounceMs: parseDuration(raw.onChange?.debounce ?? DEFAULTS.onChange.debounce),
       splayMs: parseDuration(raw.onChange?.splay ?? DEFAULTS.onChange.splay),
+      strategy,
     },
     onExit: raw.onExit ?? DEFAULTS.onExit,
+    ready,
     startupTimeoutMs: parseDuration(raw.startup?.timeout ?? DEFAULTS.startupTimeout),
     startupSplayMs: parseDuration(raw.startup?.splay ?? DEFAULTS.startupSplay),
     user: raw.user,

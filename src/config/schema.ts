@@ -15,6 +15,7 @@ const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MODE_PATTERN = /^0?[0-7]{3}$/;
+const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 // Node's timers hold at most 2^31 - 1 ms (24.8 days): a longer delay fires after 1 ms, over and over.
 const MAX_DURATION_MS = 2 ** 31 - 1;
@@ -292,8 +293,30 @@ export const configSchema = z.strictObject({
       stopTimeout: duration.optional(),
       debounce: duration.optional(),
       splay: duration.optional(),
+      strategy: z
+        .enum(['restart', 'overlap'])
+        .optional()
+        .describe('restart (default): stop the old child, then start the new one. overlap: start the new child, wait until it is ready (needs ready:), then stop the old one; a new child that fails keeps the old one serving.'),
     })
     .optional(),
+  ready: z
+    .strictObject({
+      tcp: z
+        .string()
+        .regex(HOST_PORT_PATTERN, { error: 'expected host:port, such as 127.0.0.1:8080 or [::1]:8080' })
+        .optional()
+        .describe('Ready once a TCP connection to host:port succeeds.'),
+      http: z.string().min(1).optional().describe('Ready once a GET of this http(s) URL answers 2xx.'),
+      command: z
+        .array(z.string().min(1))
+        .min(1, { error: 'expected a program and its arguments, such as [/usr/bin/pg_isready, -q]' })
+        .optional()
+        .describe("Ready once this command exits 0; it runs with the child's environment and user."),
+      timeout: duration.optional().describe('The child must be ready within this; else it is stopped and handled like a crash. Default 30s.'),
+      interval: duration.optional().describe('How often the check is tried. Default 200ms.'),
+    })
+    .optional()
+    .describe("Readiness check of the child: give exactly one of tcp, http and command. READY=1 goes to systemd once it passes."),
   onExit: z.enum(['exit', 'restart']).optional(),
   startup: z
     .strictObject({
@@ -326,6 +349,7 @@ export type RawVaultAuth = z.infer<typeof vaultAuth>;
 export type RawGeneratedKey = z.infer<typeof generatedKey>;
 export type PermissionPolicy = z.infer<typeof permissionPolicy>;
 export type ChangeAction = z.infer<typeof changeAction>;
+export type RawReady = NonNullable<RawConfig['ready']>;
 
 /** Env names as the kernel and shells accept them. */
 export function isValidEnvName(name: string): boolean {

@@ -28,6 +28,8 @@ interface ChildFacts {
   up: boolean;
   ready: boolean;
   startedAt: number | undefined;
+  /** The child runs on the secrets from before the last rotation, whose new child was rejected. */
+  previousSecrets: boolean;
   lastExit: { code: number | null; signal: string | null; reason: ExitReason; at: number } | undefined;
 }
 
@@ -42,7 +44,9 @@ export class HealthModel {
   readonly #clock: Clock;
   readonly #startedAt: number;
   readonly #sources = new Map<string, SourceFacts>();
-  readonly #child: ChildFacts = { pid: undefined, up: false, ready: false, startedAt: undefined, lastExit: undefined };
+  readonly #child: ChildFacts = { pid: undefined, up: false, ready: false, startedAt: undefined, previousSecrets: false, lastExit: undefined };
+  /** The serving child while an overlap rotation's new child is started beside it, to return to if that one is rejected. */
+  #serving: Pick<ChildFacts, 'pid' | 'ready' | 'startedAt' | 'previousSecrets'> | undefined;
   readonly #restarts: Record<RestartReason, number> = { rotation: 0, crash: 0, signal: 0 };
   #rotations = 0;
   #lastRotationAt: number | undefined;
@@ -66,7 +70,8 @@ export class HealthModel {
     const child = this.#child;
     switch (event.type) {
       case 'child-started':
-        Object.assign(child, { pid: event.pid, up: true, ready: false, startedAt: this.#clock.now() });
+        this.#serving = child.up ? { pid: child.pid, ready: child.ready, startedAt: child.startedAt, previousSecrets: child.previousSecrets } : undefined;
+        Object.assign(child, { pid: event.pid, up: true, ready: false, startedAt: this.#clock.now(), previousSecrets: false });
         if (event.reason !== 'initial') this.#restarts[event.reason] += 1;
         break;
       case 'child-ready':
@@ -77,6 +82,12 @@ export class HealthModel {
         if (event.pid !== child.pid) break;
         Object.assign(child, { up: false, ready: false });
         child.lastExit = { code: event.code, signal: event.signal, reason: event.reason, at: this.#clock.now() };
+        break;
+      case 'rotation-rejected':
+        this.#rotationsRejected += 1;
+        // The old child kept serving: it is "the child" again, on the previous secrets.
+        if (event.keptPid !== undefined && event.keptPid === this.#serving?.pid) Object.assign(child, { ...this.#serving, up: true, previousSecrets: true });
+        this.#serving = undefined;
         break;
     }
     this.#changed();
@@ -151,10 +162,11 @@ export class HealthModel {
   }
 
   #childHealth(now: number): ChildHealth {
-    const { pid, up, ready, startedAt, lastExit } = this.#child;
+    const { pid, up, ready, startedAt, previousSecrets, lastExit } = this.#child;
     return {
       up,
       ready,
+      previousSecrets: up && previousSecrets,
       pid: up ? (pid ?? null) : null,
       startedAt: up && startedAt !== undefined ? iso(startedAt) : null,
       uptimeSeconds: up && startedAt !== undefined ? seconds(now - startedAt) : null,

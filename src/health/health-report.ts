@@ -42,6 +42,8 @@ export interface SourceHealth {
 export interface ChildHealth {
   readonly up: boolean;
   readonly ready: boolean;
+  /** The child runs on the secrets from before the last rotation: that rotation's new child failed (strategy overlap). */
+  readonly previousSecrets: boolean;
   readonly pid: number | null;
   readonly startedAt: string | null;
   readonly uptimeSeconds: number | null;
@@ -68,7 +70,7 @@ export interface HealthReport {
   /** Changes of secrets that reached the child (restart, signal or nothing to do), and the last one. */
   readonly rotations: number;
   readonly lastRotationAt: string | null;
-  /** New sets refused (invalid data, a missing required key): the child kept its last good secrets. */
+  /** New sets refused (invalid data, a missing required key), and overlap rotations whose new child failed: the child kept its last good secrets. */
   readonly rotationsRejected: number;
   readonly child: ChildHealth;
   readonly sources: readonly SourceHealth[];

@@ -10,7 +10,7 @@ import type { HealthReport } from './health-report.js';
 export function formatStatusLine(report: HealthReport, now: number): string {
   const { child } = report;
   const childPart = child.up
-    ? `child ${child.pid} up ${formatAge((child.uptimeSeconds ?? 0) * 1000)}${child.ready ? '' : ' (not ready)'}`
+    ? `child ${child.pid} up ${formatAge((child.uptimeSeconds ?? 0) * 1000)}${child.ready ? '' : ' (waiting for readiness)'}${child.previousSecrets ? ' (on the previous secrets: the last rotation was rejected)' : ''}`
     : child.lastExit === null
       ? 'starting'
       : 'child not running';

@@ -11,7 +11,7 @@ import { randomSecret } from '../../helpers/secrets.js';
 // The races of one child's lifecycle, with a fake spawn and clock: every
 // start, stop and timer is in the test's hands, so each interleaving is exact.
 
-const POLICY: ChildPolicy = { onExit: 'restart', stopSignal: 'SIGTERM', stopTimeoutMs: 5_000, splayMs: 0 };
+const POLICY: ChildPolicy = { onExit: 'restart', stopSignal: 'SIGTERM', stopTimeoutMs: 5_000, splayMs: 0, strategy: 'restart' };
 // With random() fixed at 0.5, the first crash waits 375 ms (equal jitter over 500 ms), the second 750 ms.
 const FIRST_BACKOFF_MS = 375;
 
@@ -38,7 +38,7 @@ function setUp(policy: Partial<ChildPolicy> = {}) {
     spawn: fake.spawn,
     clock,
   });
-  const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signals: [], envChanged: true, context: {} });
+  const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signals: [], envChanged: true, sources: ['app'], context: {} });
   return { clock, fake, events, finalExits, child, restart };
 }
 
@@ -120,7 +120,7 @@ describe('SupervisedChild: a crash restart pending when new secrets arrive', () 
     const s = setUp();
     await s.child.start(input());
     const latest = input();
-    await s.child.apply(latest, { action: 'none', signals: [], envChanged: true, context: {} });
+    await s.child.apply(latest, { action: 'none', signals: [], envChanged: true, sources: ['app'], context: {} });
     s.fake.children[0]!.exit(crash);
     await s.clock.advance(FIRST_BACKOFF_MS);
     expect(s.fake.children).toHaveLength(2);
@@ -292,7 +292,7 @@ describe('SupervisedChild: events', () => {
       clock,
     });
     expect(await child.start(input())).toBe(true);
-    await child.apply(input(), { action: 'restart', signals: [], envChanged: true, context: {} });
+    await child.apply(input(), { action: 'restart', signals: [], envChanged: true, sources: ['app'], context: {} });
     expect(fake.children).toHaveLength(2);
   });
 });
@@ -304,7 +304,7 @@ describe('SupervisedChild: reload signals', () => {
   ] as const)('onChange %s: the running child gets %j and is not restarted', async (action, signals) => {
     const s = setUp();
     await s.child.start(input());
-    await s.child.apply(input(), { action, signals: action === 'signal' ? ['SIGUSR1'] : [], envChanged: false, context: {} });
+    await s.child.apply(input(), { action, signals: action === 'signal' ? ['SIGUSR1'] : [], envChanged: false, sources: ['app'], context: {} });
     expect(s.fake.children).toHaveLength(1);
     expect(s.fake.children[0]!.signals).toEqual(signals);
   });
@@ -316,5 +316,171 @@ describe('SupervisedChild: reload signals', () => {
     void s.child.stop('SIGTERM');
     s.child.signal('SIGHUP');
     expect(s.fake.children[0]!.signals).toEqual([]);
+  });
+});
+
+describe('SupervisedChild: readiness', () => {
+  const ready = { check: { kind: 'tcp', host: '127.0.0.1', port: 8080 }, timeoutMs: 1_000, intervalMs: 100 } as const;
+
+  /** A probe that passes for the pids in `readyPids`. */
+  function probeFor(s: { fake: ReturnType<typeof fakeSpawn> }, readyPids: Set<number>) {
+    return async () => {
+      const latest = s.fake.children.at(-1);
+      return latest !== undefined && readyPids.has(latest.pid) ? { ok: true, detail: 'connected' } : { ok: false, detail: 'ECONNREFUSED' };
+    };
+  }
+
+  function setUpReady(policy: Partial<ChildPolicy> = {}) {
+    const clock = new FakeClock();
+    const fake = fakeSpawn();
+    const events: ChildEvent[] = [];
+    const finalExits: ChildExit[] = [];
+    const readyPids = new Set<number>();
+    const child = new SupervisedChild({
+      command: { file: '/bin/service', args: [] },
+      ownGroup: true,
+      policy: { ...POLICY, ready, ...policy },
+      log: silentLogger(),
+      onFinalExit: (exit) => finalExits.push(exit),
+      onEvent: (event) => events.push(event),
+      spawn: fake.spawn,
+      clock,
+      probe: probeFor({ fake }, readyPids),
+    });
+    const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signals: [], envChanged: true, sources: ['app'], context: {} });
+    const running = () => fake.children.filter((c) => !c.hasExited);
+    return { clock, fake, events, finalExits, child, restart, readyPids, running };
+  }
+
+  it('sends child-ready only once the check passes', async () => {
+    const s = setUpReady();
+    await s.child.start(input());
+    await s.clock.advance(300);
+    expect(s.events.map((e) => e.type)).toEqual(['child-started']);
+    s.readyPids.add(s.fake.children[0]!.pid);
+    await s.clock.advance(100);
+    expect(s.events.map((e) => e.type)).toEqual(['child-started', 'child-ready']);
+  });
+
+  it('a child not ready in time is stopped and, with onExit: exit, secretvisor ends with 69', async () => {
+    const s = setUpReady({ onExit: 'exit' });
+    await s.child.start(input());
+    await s.clock.advance(1_000);
+    expect(s.fake.children[0]!.stops).toHaveLength(1);
+    await settle();
+    expect(s.finalExits).toEqual([{ code: 69, signal: null }]);
+  });
+
+  it('a child not ready in time is restarted with the crash backoff (onExit: restart)', async () => {
+    const s = setUpReady();
+    await s.child.start(input());
+    await s.clock.advance(1_000);
+    expect(s.fake.children).toHaveLength(1);
+    await s.clock.advance(FIRST_BACKOFF_MS);
+    expect(s.fake.children).toHaveLength(2);
+    expect(s.events.filter((e) => e.type === 'child-started').at(-1)).toMatchObject({ reason: 'crash' });
+  });
+
+  describe('strategy overlap', () => {
+    async function overlapping(policy: Partial<ChildPolicy> = {}) {
+      const s = setUpReady({ strategy: 'overlap', ...policy });
+      await s.child.start(input());
+      s.readyPids.add(s.fake.children[0]!.pid);
+      await s.clock.advance(100);
+      return s;
+    }
+
+    it('starts the new child beside the old one, and stops the old one once the new one is ready', async () => {
+      const s = await overlapping();
+      const rotating = s.restart(input());
+      await s.clock.advance(300);
+      expect(s.running()).toHaveLength(2);
+      s.readyPids.add(s.fake.children[1]!.pid);
+      await s.clock.advance(100);
+      await rotating;
+      expect(s.running().map((c) => c.pid)).toEqual([s.fake.children[1]!.pid]);
+      expect(s.child.pid).toBe(s.fake.children[1]!.pid);
+    });
+
+    it('a new child that exits during the overlap is rejected: the old one keeps serving', async () => {
+      const s = await overlapping();
+      const rotating = s.restart(input());
+      await settle();
+      s.fake.children[1]!.exit({ code: 1, signal: null });
+      await rotating;
+      expect(s.running().map((c) => c.pid)).toEqual([s.fake.children[0]!.pid]);
+      expect(s.child.pid).toBe(s.fake.children[0]!.pid);
+      expect(s.events.at(-1)).toEqual({ type: 'rotation-rejected', rejectedPid: s.fake.children[1]!.pid, keptPid: s.fake.children[0]!.pid, sources: ['app'] });
+    });
+
+    it('a new child not ready in time is stopped: the old one keeps serving', async () => {
+      const s = await overlapping();
+      const rotating = s.restart(input());
+      await s.clock.advance(1_000);
+      await rotating;
+      expect(s.fake.children[1]!.stops).toHaveLength(1);
+      expect(s.running().map((c) => c.pid)).toEqual([s.fake.children[0]!.pid]);
+      expect(s.events.at(-1)).toMatchObject({ type: 'rotation-rejected', keptPid: s.fake.children[0]!.pid });
+      expect(s.finalExits).toEqual([]);
+    });
+
+    it('a stop during the overlap ends both children', async () => {
+      const s = await overlapping();
+      const rotating = s.restart(input());
+      await s.clock.advance(200);
+      expect(s.running()).toHaveLength(2);
+      await s.child.stop('SIGTERM');
+      await rotating;
+      expect(s.running()).toEqual([]);
+      await s.clock.advance(60_000);
+      expect(s.fake.children).toHaveLength(2);
+      expect(s.events.some((e) => e.type === 'rotation-rejected')).toBe(false);
+    });
+
+    it('a second change during an overlap waits for it: never three children', async () => {
+      const s = await overlapping();
+      const first = s.restart(input());
+      await s.clock.advance(200);
+      const second = s.restart(input());
+      await s.clock.advance(200);
+      expect(s.fake.children).toHaveLength(2);
+      s.readyPids.add(s.fake.children[1]!.pid);
+      await s.clock.advance(100);
+      await first;
+      expect(s.running()).toHaveLength(2);
+      expect(s.running()[0]!.pid).toBe(s.fake.children[1]!.pid);
+      s.readyPids.add(s.fake.children[2]!.pid);
+      await s.clock.advance(100);
+      await second;
+      expect(s.running().map((c) => c.pid)).toEqual([s.fake.children[2]!.pid]);
+    });
+
+    it.each(['restart', 'exit'] as const)('the old child crashing during the overlap: the new one takes over once ready (onExit: %s)', async (onExit) => {
+      const s = await overlapping({ onExit });
+      const rotating = s.restart(input());
+      await s.clock.advance(100);
+      s.fake.children[0]!.exit(crash);
+      await s.clock.advance(100);
+      s.readyPids.add(s.fake.children[1]!.pid);
+      await s.clock.advance(100);
+      await rotating;
+      await s.clock.advance(60_000);
+      expect(s.fake.children).toHaveLength(2);
+      expect(s.running().map((c) => c.pid)).toEqual([s.fake.children[1]!.pid]);
+      expect(s.finalExits).toEqual([]);
+    });
+
+    it('the old child crashing during an overlap that is rejected: handled as its crash (onExit: exit ends with its code)', async () => {
+      const s = await overlapping({ onExit: 'exit' });
+      const rotating = s.restart(input());
+      await s.clock.advance(100);
+      s.fake.children[0]!.exit(crash);
+      await s.clock.advance(1_000);
+      await rotating;
+      await settle();
+      expect(s.running()).toEqual([]);
+      expect(s.finalExits).toEqual([crash]);
+      expect(s.events.find((e) => e.type === 'rotation-rejected')).toMatchObject({ keptPid: undefined });
+    });
   });
 });

@@ -65,3 +65,21 @@ describe('HealthModel', () => {
     expect(formatStatusLine(health.report(), clock.now())).toBe('child 10 up 2m; sources: 1 fresh, 0 stale, 0 failing; last rotation 2m ago');
   });
 });
+
+describe('HealthModel: a rejected overlap rotation', () => {
+  it('the old child is the child again, on the previous secrets, and the rejection is counted', () => {
+    const { health } = model();
+    health.handleChildEvent({ type: 'child-started', pid: 10, reason: 'initial' });
+    health.handleChildEvent({ type: 'child-ready', pid: 10 });
+    health.handleChildEvent({ type: 'child-started', pid: 11, reason: 'rotation' });
+    health.handleChildEvent({ type: 'child-exited', pid: 11, code: 1, signal: null, reason: 'rejected' });
+    health.handleChildEvent({ type: 'rotation-rejected', rejectedPid: 11, keptPid: 10, sources: ['db'] });
+    const report = health.report();
+    expect(report.child).toMatchObject({ up: true, ready: true, pid: 10, previousSecrets: true, lastExit: { code: 1, reason: 'rejected' } });
+    expect(report.rotationsRejected).toBe(1);
+    expect(formatStatusLine(report, Date.parse(report.now))).toContain('(on the previous secrets: the last rotation was rejected)');
+    health.handleChildEvent({ type: 'child-started', pid: 12, reason: 'rotation' });
+    health.handleChildEvent({ type: 'child-ready', pid: 12 });
+    expect(health.report().child).toMatchObject({ pid: 12, previousSecrets: false });
+  });
+});
