@@ -6,6 +6,8 @@
 //                            config uses them)
 //   secretvisor.<hash>.cache V8's code cache for that bundle, made here by running
 //                            each command once (scripts/train-code-cache.mjs)
+//   (src/config/generated/config-validator.js, bundled: the config schema as an
+//   ajv standalone validator, so a start does not evaluate zod; scripts/config-validator.mjs)
 //   secretvisor.mjs          the `bin`: compiles the bundle as a classic script with
 //                            that cache and runs it (scripts/loader.template.mjs)
 //
@@ -23,11 +25,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BUNDLE_FILE, LOADER_FILE, WRAPPER_HEAD, WRAPPER_TAIL, cacheFileName } from './bundle-wrapper.mjs';
+import { generateConfigValidator } from './config-validator.mjs';
 
 const DIST = resolve('dist');
 const TRAINER = resolve('scripts/train-code-cache.mjs');
 const withCodeCache = !process.argv.includes('--no-code-cache');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+// The config validator `run` uses instead of zod, compiled from the schema as it is now.
+await generateConfigValidator();
 
 const result = await build({
   entryPoints: ['src/main.ts'],
