@@ -8,8 +8,8 @@
 //                            each command once (scripts/train-code-cache.mjs)
 //   (src/config/generated/config-validator.js, bundled: the config schema as an
 //   ajv standalone validator, so a start does not evaluate zod; scripts/config-validator.mjs)
-//   secretvisor.mjs          the `bin`: compiles the bundle as a classic script with
-//                            that cache and runs it (scripts/loader.template.mjs)
+//   secretvisor.cjs          the `bin`: compiles the bundle as a classic script with
+//                            that cache and runs it (scripts/loader.template.cjs)
 //
 // Node 20 cannot cache compiled ES modules (module.enableCompileCache came in
 // Node 22), but vm.Script takes V8 code cache. On the bench machine, `run
@@ -90,9 +90,9 @@ function loaderSource() {
     BUNDLE_FILE,
     CACHE_FILE: cacheName,
   };
-  let text = readFileSync('scripts/loader.template.mjs', 'utf8');
+  let text = readFileSync('scripts/loader.template.cjs', 'utf8');
   for (const [name, value] of Object.entries(values)) text = text.replaceAll(`'@@${name}@@'`, JSON.stringify(value));
-  if (text.includes('@@')) throw new Error('scripts/loader.template.mjs has a placeholder the build does not fill');
+  if (text.includes('@@')) throw new Error('scripts/loader.template.cjs has a placeholder the build does not fill');
   return text;
 }
 
