@@ -7,7 +7,7 @@
 //   npm run bench -- --update-readme   also rewrite README.md's bench section
 //   npm run bench:readme               rewrite that section from bench/results/latest.md
 //   npm run bench -- --only startup,rotation   (startup, resident, health, rotation, scale, vault, aws)
-//   BENCH_CLI=/path/to/secretvisor.mjs npm run bench   measure another build
+//   BENCH_CLI=/path/to/secretvisor.cjs npm run bench   measure another build
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -6,7 +6,7 @@ import type { CommandSpec } from './measure-process.js';
 export const ROOT = process.cwd();
 
 /** The built CLI, as `npm run build` leaves it; BENCH_CLI measures another build (for comparing two). */
-export const CLI = process.env.BENCH_CLI ?? join(ROOT, 'dist', 'secretvisor.mjs');
+export const CLI = process.env.BENCH_CLI ?? join(ROOT, 'dist', 'secretvisor.cjs');
 
 /** dotenv-cli's entry, run with the same node as everything else (not through its `#!/usr/bin/env node`). */
 export const DOTENV_CLI = join(ROOT, 'node_modules', 'dotenv-cli', 'cli.js');

@@ -6,8 +6,10 @@
 //                            config uses them)
 //   secretvisor.<hash>.cache V8's code cache for that bundle, made here by running
 //                            each command once (scripts/train-code-cache.mjs)
-//   secretvisor.mjs          the `bin`: compiles the bundle as a classic script with
-//                            that cache and runs it (scripts/loader.template.mjs)
+//   (src/config/generated/config-validator.js, bundled: the config schema as an
+//   ajv standalone validator, so a start does not evaluate zod; scripts/config-validator.mjs)
+//   secretvisor.cjs          the `bin`: compiles the bundle as a classic script with
+//                            that cache and runs it (scripts/loader.template.cjs)
 //
 // Node 20 cannot cache compiled ES modules (module.enableCompileCache came in
 // Node 22), but vm.Script takes V8 code cache. On the bench machine, `run
@@ -23,11 +25,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BUNDLE_FILE, LOADER_FILE, WRAPPER_HEAD, WRAPPER_TAIL, cacheFileName } from './bundle-wrapper.mjs';
+import { generateConfigValidator } from './config-validator.mjs';
 
 const DIST = resolve('dist');
 const TRAINER = resolve('scripts/train-code-cache.mjs');
 const withCodeCache = !process.argv.includes('--no-code-cache');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+// The config validator `run` uses instead of zod, compiled from the schema as it is now.
+await generateConfigValidator();
 
 const result = await build({
   entryPoints: ['src/main.ts'],
@@ -84,9 +90,9 @@ function loaderSource() {
     BUNDLE_FILE,
     CACHE_FILE: cacheName,
   };
-  let text = readFileSync('scripts/loader.template.mjs', 'utf8');
+  let text = readFileSync('scripts/loader.template.cjs', 'utf8');
   for (const [name, value] of Object.entries(values)) text = text.replaceAll(`'@@${name}@@'`, JSON.stringify(value));
-  if (text.includes('@@')) throw new Error('scripts/loader.template.mjs has a placeholder the build does not fill');
+  if (text.includes('@@')) throw new Error('scripts/loader.template.cjs has a placeholder the build does not fill');
   return text;
 }
 

@@ -11,7 +11,7 @@ export const WRAPPER_TAIL = '\n})';
 
 /** File names inside dist/. */
 export const BUNDLE_FILE = 'secretvisor.bundle.js';
-export const LOADER_FILE = 'secretvisor.mjs';
+export const LOADER_FILE = 'secretvisor.cjs';
 
 /**
  * The code cache of one bundle, named by the bundle's content hash. V8

@@ -1,4 +1,4 @@
-// Runs the bundled CLI once, exactly as dist/secretvisor.mjs does, and at
+// Runs the bundled CLI once, exactly as dist/secretvisor.cjs does, and at
 // exit writes V8's code cache for everything compiled so far — the
 // top-level code and each function the command ran. Given the cache of a
 // previous run (--in), those functions come back compiled and stay in the

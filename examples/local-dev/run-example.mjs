@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const cli = fileURLToPath(new URL('../../dist/secretvisor.mjs', import.meta.url));
+const cli = fileURLToPath(new URL('../../dist/secretvisor.cjs', import.meta.url));
 
 const tighten = (path) => {
   if (statSync(path).isDirectory()) {

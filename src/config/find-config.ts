@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { Config } from './config.js';
 import { finalizeConfig } from './finalize.js';
 import { loadConfigFile } from './load.js';
+import { validateRawConfig } from './validate-config.js';
 import type { RawConfig } from './schema.js';
 
 /** Where the config comes from and what may change it. */
@@ -42,8 +43,7 @@ export async function findConfig(options: FindConfigOptions): Promise<Config> {
   const overridden = options.override?.(raw as Record<string, unknown>);
   // The file is valid already: validate again only when a flag changed something.
   if (overridden !== undefined && overridden !== raw) {
-    const { configSchema } = await import('./schema.js');
-    const result = configSchema.safeParse(overridden, { reportInput: true });
+    const result = await validateRawConfig(overridden);
     if (!result.success) {
       const { explainIssue } = await import('./explain-issue.js');
       throw new ConfigError(`invalid command-line option: ${result.error.issues.flatMap((issue) => explainIssue(issue, () => [])).join('; ')}`);

@@ -3,7 +3,8 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { findDuplicateKey } from './duplicate-keys.js';
 import { ConfigError } from '../errors.js';
 import type { z } from 'zod';
-import { configSchema, type RawConfig } from './schema.js';
+import type { RawConfig } from './schema.js';
+import { validateRawConfig } from './validate-config.js';
 import { interpolateEnv } from './interpolate.js';
 import { explainIssue } from './explain-issue.js';
 
@@ -22,6 +23,7 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
  * service's environment that other sections' `${NAME}` may need.
  */
 export async function loadMetricsSections(path: string, env: NodeJS.ProcessEnv): Promise<Pick<RawConfig, 'metrics' | 'scopes'>> {
+  const { configSchema } = await import('./schema.js');
   return parseText(await readConfigText(path), path, env, { schema: configSchema.pick({ metrics: true, scopes: true }), keys: ['metrics', 'scopes'] });
 }
 
@@ -40,10 +42,10 @@ async function readConfigText(path: string): Promise<string> {
 
 /** Parses and validates config text; `path` is only for messages. */
 export async function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
-  return parseText(text, path, env, { schema: configSchema, keys: undefined });
+  return parseText(text, path, env, { schema: undefined, keys: undefined });
 }
 
-async function parseText<T>(text: string, path: string, env: NodeJS.ProcessEnv, part: { readonly schema: z.ZodType<T>; readonly keys: readonly string[] | undefined }): Promise<T> {
+async function parseText<T>(text: string, path: string, env: NodeJS.ProcessEnv, part: { readonly schema: z.ZodType<T> | undefined; readonly keys: readonly string[] | undefined }): Promise<T> {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
   const first = document.errors[0];
@@ -61,7 +63,7 @@ async function parseText<T>(text: string, path: string, env: NodeJS.ProcessEnv, 
     });
   }
   const data = interpolateEnvIn(select(toData(document, path), part.keys), path, env);
-  const result = part.schema.safeParse(data, { reportInput: true });
+  const result = part.schema === undefined ? ((await validateRawConfig(data)) as z.ZodSafeParseResult<T>) : part.schema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const { knownKeysAt } = await import('./known-keys.js');
     const problems = result.error.issues.flatMap((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));

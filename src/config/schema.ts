@@ -3,6 +3,7 @@ import { parseDuration } from './duration.js';
 import { parseSize, SIZE_PATTERN } from './size.js';
 import { listenEntry } from '../listen/listen-schema.js';
 import { metricsSchema } from '../health/metrics-schema.js';
+import { ENV_NAME_PATTERN } from './env-name.js';
 
 /**
  * The config file's one schema: it validates the YAML, it is the source of
@@ -12,7 +13,6 @@ import { metricsSchema } from '../health/metrics-schema.js';
  */
 
 const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h)$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SOURCE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MODE_PATTERN = /^0?[0-7]{3}$/;
 const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
@@ -350,8 +350,3 @@ export type RawGeneratedKey = z.infer<typeof generatedKey>;
 export type PermissionPolicy = z.infer<typeof permissionPolicy>;
 export type ChangeAction = z.infer<typeof changeAction>;
 export type RawReady = NonNullable<RawConfig['ready']>;
-
-/** Env names as the kernel and shells accept them. */
-export function isValidEnvName(name: string): boolean {
-  return ENV_NAME_PATTERN.test(name);
-}

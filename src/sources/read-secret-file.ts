@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import { SecretDataError, SourceUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -58,7 +58,7 @@ export async function readSecretFile(path: string, options: ReadSecretFileOption
     if (stats.size > MAX_SECRET_FILE_BYTES) {
       throw tooLarge(path, options.what);
     }
-    const bytes = await handle.readFile();
+    const bytes = await readContent(handle, stats.size);
     if (bytes.length > MAX_SECRET_FILE_BYTES) throw tooLarge(path, options.what);
     return { value: new SecretValue(decodeUtf8(bytes, path, options.what)), stats };
   } finally {
@@ -78,6 +78,18 @@ function limitFix(findings: PermissionFinding[], stats: Stats, walk: PathWalk): 
     if (stats.uid !== currentUid()) return { ...finding, safeMode: undefined };
     return { ...finding, path: walk.realPath };
   });
+}
+
+// One read() on the descriptor already checked: a buffer one byte larger than
+// fstat's size shows EOF at once (readFile's fstat and EOF read were two more
+// thread-pool trips per file). A file that grew since the fstat, or reports
+// size 0 as /proc files do, is read whole the usual way (it reads from offset
+// 0: a positional read leaves the file position alone).
+async function readContent(handle: FileHandle, size: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(size + 1);
+  const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+  if (bytesRead <= size) return buffer.subarray(0, bytesRead);
+  return handle.readFile();
 }
 
 async function openForReading(path: string, what: string) {

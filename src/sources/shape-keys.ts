@@ -1,5 +1,5 @@
 import type { SourceConfig } from '../config/config.js';
-import { isValidEnvName } from '../config/schema.js';
+import { isValidEnvName } from '../config/env-name.js';
 import { SecretDataError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SecretValue } from '../secret-value.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { expectNoLeak } from './secrets.js';
 
 /** The built CLI under test (`npm test` builds it first). */
-export const CLI = fileURLToPath(new URL('../../dist/secretvisor.mjs', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/secretvisor.cjs', import.meta.url));
 
 /** Options of {@link runCli} and {@link startCli}. */
 export interface CliOptions {

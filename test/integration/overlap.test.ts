@@ -80,7 +80,7 @@ function serviceChildren(pid: number): number[] {
   return children.filter((child) => {
     try {
       const cmdline = readFileSync(`/proc/${child}/cmdline`, 'utf8');
-      return isAlive(child) && cmdline.includes('ready-service.mjs') && !cmdline.includes('secretvisor.mjs');
+      return isAlive(child) && cmdline.includes('ready-service.mjs') && !cmdline.includes('secretvisor.cjs');
     } catch {
       return false;
     }

@@ -24,7 +24,7 @@ describe('the npm package', () => {
       { filename: string; files: { path: string }[] },
     ];
     const files = packed[0].files.map((file) => file.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/secretvisor.mjs', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/secretvisor.cjs', 'package.json']));
     expect(files.some((path) => path.startsWith('src/') || path.startsWith('test/'))).toBe(false);
     const prefix = join(work, 'prefix');
     execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(work, packed[0].filename)], {
