@@ -38,6 +38,8 @@ function validateLines(text: string, where: string): void {
     const quote = value[0];
     if (quote !== undefined && QUOTES.has(quote) && !closesOnLine(value.slice(1), quote)) {
       const end = lines.findIndex((later, at) => at > index && closesOnLine(later, quote));
+      // With no later line to close it, dotenv takes a backslash before the quote as a plain character.
+      if (end === -1 && value.slice(1).includes(quote)) continue;
       if (end === -1) {
         throw new SecretDataError(`${where}: the quoted value of ${match[1]} (line ${index + 1}) is never closed`, {
           hint: `add the closing ${quote}`,
