@@ -150,7 +150,7 @@ function describeEnvironment(effort: Effort): string {
     .join(', ');
 }
 
-/** The README's bench section: the latest report, then the method and the analysis kept in bench/analysis.md. */
+/** The README's bench section: the latest report, then the summary kept in bench/analysis.md (the method and notes are docs/performance.md). */
 function readmeSection(report: string): string {
   const analysis = existsSync(ANALYSIS) ? readFileSync(ANALYSIS, 'utf8').trim() : '';
   return ['`npm run bench` measures; `npm run bench -- --update-readme` also rewrites this section.', '', report.trim(), '', analysis].join('\n');
