@@ -7,6 +7,7 @@ import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/
 import { parseExposition, sampleValue, type Exposition } from '../helpers/prometheus-text.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
+import { freePort } from '../helpers/processes.js';
 
 const RECORD_ENV = fileURLToPath(new URL('../fixtures/record-env.mjs', import.meta.url));
 
@@ -17,15 +18,6 @@ afterEach(async () => {
   for (const cli of running.splice(0)) await cli.discard();
   expectNoLeak(bodies.splice(0).join('\n'), 'the health listener');
 });
-
-/** A port free right now on 127.0.0.1 (the config must name it, so `status` can find it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Service {
   readonly dir: string;

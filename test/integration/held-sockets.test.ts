@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { CLI, RunningCli, baseEnv, logText, startCli } from '../helpers/cli.js';
 import { makeProject } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { describeReal, onPath } from '../real/tools/require-tool.js';
+import { freePort } from '../helpers/processes.js';
 
 const SOCKET_CHILD = fileURLToPath(new URL('../fixtures/socket-child.mjs', import.meta.url));
 const IS_ROOT = process.geteuid?.() === 0;
@@ -153,15 +153,6 @@ describe('listen: held sockets', () => {
 });
 
 const socketActivate = onPath('systemd-socket-activate');
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describeReal('socket-activated secretvisor (systemd-socket-activate)', { tools: { 'systemd-socket-activate': socketActivate }, install: 'apt-get install systemd' }, () => {
   it('passes the sockets systemd gave it on to every child, before its own listen: ones, each with the child’s own LISTEN_PID', async () => {

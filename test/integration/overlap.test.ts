@@ -1,11 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, logText, startCli, type RunningCli } from '../helpers/cli.js';
-import { isAlive, waitForDeath } from '../helpers/processes.js';
+import { freePort, isAlive, waitForDeath } from '../helpers/processes.js';
 import { makeProject } from '../helpers/project.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 import { randomSecret } from '../helpers/secrets.js';
@@ -20,14 +19,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Setup {
   readonly dir: string;

@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
-import { isAlive } from '../helpers/processes.js';
+import { freePort, isAlive } from '../helpers/processes.js';
 import { makeProject } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 
@@ -19,14 +18,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function project(ready: string, extra = ''): string {
   return makeProject({
