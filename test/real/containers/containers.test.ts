@@ -96,13 +96,15 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
   }
 
   /** The container's processes from its own `ps`: state and name. */
-  async function processes(container: AppContainer): Promise<{ pid: number; state: string; name: string }[]> {
-    const out = await container.exec(['ps', '-e', '-o', 'pid=,stat=,comm=']);
+  // `name` is the kernel's comm, which a process may change (Node.js 24 names its main thread
+  // "MainThread"); `program` is the file name of argv[0], which tells what PID 1 runs.
+  async function processes(container: AppContainer): Promise<{ pid: number; state: string; name: string; program: string }[]> {
+    const out = await container.exec(['ps', '-e', '-o', 'pid=,stat=,comm=,args=']);
     return out
       .trim()
       .split('\n')
       .map((line) => line.trim().split(/\s+/))
-      .map(([pid, state, name]) => ({ pid: Number(pid), state: state ?? '', name: name ?? '' }));
+      .map(([pid, state, name, argv0]) => ({ pid: Number(pid), state: state ?? '', name: name ?? '', program: (argv0 ?? '').split('/').pop() ?? '' }));
   }
 
   // Each test has its own containers and folders, so they run side by side (vitest's maxConcurrency)
@@ -205,7 +207,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
       const secrets = writeSecretsFolder(hostDir(context, 'sv-ctr-orphans-'));
       const container = await startFixture(context, { label: 'orphans', secrets: secrets.path, env: { SECRETVISOR_SERVICE: 'frontend' }, podmanArgs, args: ['orphans', String(ORPHANS)] });
       const logs = await container.waitForLog(`orphaned ${ORPHANS}`);
-      expect((await processes(container)).find((proc) => proc.pid === 1)?.name).toBe(pid1);
+      expect((await processes(container)).find((proc) => proc.pid === 1)?.program).toBe(pid1);
       expect(/^ready pid=\d+ uid=\d+ parent=tini$/m.test(logs)).toBe(tiniParent);
       // Each orphan sleeps 0.2 s; once reaped it is gone from the process table.
       await until(async () => ((await processes(container)).some((proc) => proc.name === 'sleep') ? undefined : true), 'every orphan to end and be reaped', 20_000).catch(async () => {
