@@ -1,6 +1,7 @@
 // Variables that make programs load or run other code. A secret source that
 // could set them could take over the service, so they must be allowed by name.
-const REFUSED_EXACT = new Set([
+/** Refused by exact name. The README's "Refused names" lists these and the prefixes (a unit test holds it to them). */
+export const REFUSED_NAMES: ReadonlySet<string> = new Set([
   'PATH',
   'NODE_OPTIONS',
   'NODE_PATH',
@@ -30,9 +31,9 @@ const REFUSED_EXACT = new Set([
   'RESOLV_HOST_CONF',
   'GIT_SSH_COMMAND',
 ]);
-const REFUSED_PREFIXES = ['LD_', 'DYLD_', 'MALLOC_'];
+export const REFUSED_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'MALLOC_'];
 
 /** True when a secret source may not set `name` unless the source lists it in `allowNames`. */
 export function isRefusedName(name: string): boolean {
-  return REFUSED_EXACT.has(name) || REFUSED_PREFIXES.some((prefix) => name.startsWith(prefix));
+  return REFUSED_NAMES.has(name) || REFUSED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
