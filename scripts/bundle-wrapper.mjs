@@ -3,7 +3,7 @@
 /**
  * The bundle is stored as one function expression, Node's own CommonJS
  * wrapper around esbuild's output, so the loader compiles the file exactly
- * as read: no second 1.2 MB copy of the source (~2 MB less peak RSS), and
+ * as read: no second 1 MB copy of the source (~2 MB less peak RSS), and
  * the trainer cannot build a different string by mistake.
  */
 export const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';

@@ -72,7 +72,9 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
       childArgv: parsed.childArgv,
       env: surroundings.env,
       cwd: surroundings.cwd,
-      stdout: surroundings.stdout,
+      get stdout() {
+        return surroundings.stdout;
+      },
       log,
       identity: { service: text('service', 'SECRETVISOR_SERVICE'), pool: text('pool', 'SECRETVISOR_POOL') },
       configFile: text('config', 'SECRETVISOR_CONFIG'),

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { systemClock, sleepOn, type Clock } from '../clock.js';
 import type { SecretValue } from '../secret-value.js';
@@ -101,9 +99,11 @@ function probeTcp(host: string, port: number, signal: AbortSignal): Promise<Prob
   });
 }
 
-function probeHttp(url: string, signal: AbortSignal): Promise<ProbeResult> {
+// node:http and node:https are loaded by the first HTTP check, not by every start (a few ms of each start without one).
+async function probeHttp(url: string, signal: AbortSignal): Promise<ProbeResult> {
+  const { request: send } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
-    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { method: 'GET', agent: false, signal }, (response) => {
+    const request = send(url, { method: 'GET', agent: false, signal }, (response) => {
       const status = response.statusCode ?? 0;
       // The body is not read: the status is the answer.
       response.destroy();
