@@ -40,7 +40,9 @@ export async function generateConfigValidator() {
     await build({ entryPoints: [entry], outfile: bundled, bundle: true, format: 'esm', platform: 'node', nodePaths: [join(ROOT, 'node_modules')], logLevel: 'warning' });
     const { configSchema, parseDuration, parseSize, z } = await import(pathToFileURL(bundled).href);
     const formats = [];
-    const jsonSchema = z.toJSONSchema(configSchema, { target: 'draft-07', unrepresentable: 'any', io: 'input', override: (context) => translate(context, formats, { parseDuration, parseSize }) });
+    // reused: 'ref' and inlineRefs: false make a sub-schema shared by the source kinds (keys, prefix,
+    // onChange, refresh, …) one generated function, not one copy per kind: a quarter less code to load.
+    const jsonSchema = z.toJSONSchema(configSchema, { target: 'draft-07', unrepresentable: 'any', io: 'input', reused: 'ref', override: (context) => translate(context, formats, { parseDuration, parseSize }) });
     const ajv = new Ajv({
       code: { source: true, esm: true, formats: _`svFormats` },
       formats: Object.fromEntries(formats.map((format) => [format.name, format.check])),
@@ -50,6 +52,7 @@ export async function generateConfigValidator() {
       messages: false,
       verbose: false,
       strict: false,
+      inlineRefs: false,
       validateSchema: false,
     });
     // Descriptions are for `secretvisor schema`; the validator's own copy of the schema needs none.
