@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { LiveProcess, cpuMsOf, memoryOf, timeCommand } from './measure-process.j
 import { isWatching } from './resident.js';
 import { formatMb, formatMs, formatRatio, median } from './stats.js';
 import { TRUE, secretvisor } from './subjects.js';
+import { freePort } from '../test/helpers/processes.js';
 
 /** Options of {@link measureHealthListener}. */
 export interface HealthListenerOptions {
@@ -132,10 +132,3 @@ export async function measureHealthListener(options: HealthListenerOptions): Pro
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,5 +1,4 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchRow } from './bench-row.js';
@@ -7,6 +6,7 @@ import { benchDir, randomValue, writeSecret } from './fixtures.js';
 import { LiveProcess } from './measure-process.js';
 import { formatMs } from './stats.js';
 import { ROOT, baseEnv, secretvisor } from './subjects.js';
+import { freePort } from '../test/helpers/processes.js';
 
 /** Options of {@link measureHeldSockets}. */
 export interface HeldSocketsOptions {
@@ -146,10 +146,3 @@ function getOnce(port: number): Promise<string> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

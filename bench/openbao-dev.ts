@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../test/helpers/processes.js';
 
 /** A running `bao server -dev` on loopback, with its root token and a KV v2 engine at `secret/`. */
 export interface OpenBaoDev {
@@ -13,17 +13,6 @@ export interface OpenBaoDev {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; the server binds it right after). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
-}
 
 /** Starts OpenBao's in-memory dev server and waits until it answers as unsealed and active. */
 export async function startOpenBaoDev(bao: string): Promise<OpenBaoDev> {
