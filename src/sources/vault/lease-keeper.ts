@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.js';
 import type { SecretValue } from '../../secret-value.js';
-import { SingleTimer, type VaultClock } from './vault-clock.js';
+import { SingleTimer, type Clock } from '../../clock.js';
 import { VaultRequestError, type VaultHttp } from './vault-http.js';
 import { getNumber } from './json-fields.js';
 import { getFailureReason, isDenied } from './vault-failure.js';
@@ -12,7 +12,7 @@ import type { TokenSession } from './token-session.js';
 export interface LeaseKeeperOptions {
   readonly http: VaultHttp;
   readonly session: Pick<TokenSession, 'getToken' | 'handleRejected'>;
-  readonly clock: VaultClock;
+  readonly clock: Clock;
   readonly log: Logger;
   /** Called when the credentials must be re-issued: the next `read` then asks Vault for new ones. */
   readonly onReissue: (reason: string) => void;
@@ -47,7 +47,7 @@ export class LeaseKeeper {
 
   constructor(options: LeaseKeeperOptions) {
     this.#options = options;
-    this.#timer = new SingleTimer(options.clock);
+    this.#timer = new SingleTimer(options.clock, { keepAlive: false });
   }
 
   /** Starts keeping newly issued credentials (issued with `issuedWith`); the ones held before are kept only to be revoked. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.js';
 import type { SecretValue } from '../../secret-value.js';
-import { SingleTimer, type VaultClock } from './vault-clock.js';
+import { SingleTimer, type Clock } from '../../clock.js';
 import { raceAbort, type VaultHttp } from './vault-http.js';
 import { getNumber, getObject } from './json-fields.js';
 import type { VaultLogin } from './vault-login.js';
@@ -11,7 +11,7 @@ import { getRenewDelay, getRetryDelay } from './schedule.js';
 export interface TokenSessionOptions {
   readonly http: VaultHttp;
   readonly login: () => Promise<VaultLogin>;
-  readonly clock: VaultClock;
+  readonly clock: Clock;
   readonly log: Logger;
 }
 
@@ -46,7 +46,7 @@ export class TokenSession {
 
   constructor(options: TokenSessionOptions) {
     this.#options = options;
-    this.#timer = new SingleTimer(options.clock);
+    this.#timer = new SingleTimer(options.clock, { keepAlive: false });
   }
 
   /** A live token: the held one, or a fresh login (shared with any login already under way). */
