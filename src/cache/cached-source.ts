@@ -1,26 +1,12 @@
 import { SingleTimer, type Clock } from '../clock.js';
-import { NotFoundError, PermissionError, describeError, isRetryable } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { failureKindOf } from '../sources/failure-kind.js';
 import type { CloseOptions, SecretSource, Snapshot } from '../sources/source.js';
 import type { CacheStore, CachedSnapshot } from './cache-store.js';
 
-const DENIED_STATUS = new Set([401, 403, 404]);
-const DENIED_CODES = new Set(['AccessDeniedException', 'AccessDenied', 'ResourceNotFoundException']);
-const AWS_DENIED_IN_MESSAGE = /^aws-secrets-manager source "[^"]*": .* failed: (AccessDeniedException|AccessDenied|ResourceNotFoundException)\b/;
 // The first background retry after starting from the cache; the source set's own backoff follows.
 const FIRST_RETRY_MS = 1_000;
-
-/** True when the source answered "denied" or "not found" (not "unreachable"): the cache must not outlive that. */
-export function isDenial(error: unknown): boolean {
-  if (error instanceof PermissionError || error instanceof NotFoundError) return true;
-  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
-    const { status, code, name } = cause as { status?: unknown; code?: unknown; name?: unknown };
-    if (typeof status === 'number' && DENIED_STATUS.has(status)) return true;
-    if (DENIED_CODES.has(String(code)) || DENIED_CODES.has(String(name))) return true;
-  }
-  // AWS errors carry no cause (the SDK error stays out of them), but their message names the code: "failed: AccessDeniedException (HTTP 400)".
-  return error instanceof Error && AWS_DENIED_IN_MESSAGE.test(error.message);
-}
 
 /** What a {@link CachedSource} needs besides the source it wraps. */
 export interface CachedSourceOptions {
@@ -76,11 +62,13 @@ export class CachedSource implements SecretSource {
       });
       return snapshot;
     } catch (error) {
-      if (isDenial(error)) {
+      const kind = failureKindOf(error);
+      // Denied or not found (never unreachable): the cache must not outlive that.
+      if (kind === 'denied' || kind === 'not-found') {
         if (await this.#store.remove(name).catch(() => false)) this.#log.warn({ source: name }, `source "${name}" denied the read: its cache entry is deleted (revocation wins over availability)`);
         throw error;
       }
-      if (this.#readOnce || !isRetryable(error)) throw error;
+      if (this.#readOnce || kind !== 'transient') throw error;
       this.#readOnce = true;
       const cached = await this.#loadFresh();
       if (cached === undefined) throw error;

@@ -1,8 +1,9 @@
 import { deadlineOn, sleepOn, type Clock } from '../clock.js';
-import { SourceUnavailableError, describeError, isRetryable } from '../errors.js';
+import { SourceUnavailableError, describeError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { STARTUP_BACKOFF, backoffDelay } from '../watch/backoff.js';
+import { failureKindOf } from './failure-kind.js';
 import type { SecretSource, Snapshot } from './source.js';
 
 /** Options of {@link readAtStartup}. */
@@ -49,7 +50,8 @@ async function readWithRetry(source: SecretSource, options: RetryOptions): Promi
       return await source.read(options.readSignal);
     } catch (error) {
       options.onFailure?.(source.name, error);
-      if (!isRetryable(error)) throw error;
+      // Denied (77), not found (66), invalid (65, 78): waiting changes nothing.
+      if (failureKindOf(error) !== 'transient') throw error;
       // A read cut short by the deadline says only "aborted": report the error before it, if any.
       if (!options.timeout.aborted) lastError = error;
       const delay = Math.min(backoffDelay(attempt, { ...STARTUP_BACKOFF, random: () => options.clock.random() }), options.deadline - options.clock.now());

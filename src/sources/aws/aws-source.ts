@@ -3,7 +3,7 @@ import { SourceUnavailableError } from '../../errors.js';
 import { RefreshTimer } from '../refresh-timer.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { acquireClient, type ClientLease } from './aws-client.js';
-import { toSourceError } from './aws-errors.js';
+import { toAwsSourceError } from './aws-errors.js';
 import { holdClient } from './held-client.js';
 import { getRoleSessionName } from './role-session-name.js';
 import { mapSecretValue } from './secret-values.js';
@@ -34,7 +34,7 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
         maxResponseBytes: config.maxResponseBytes,
       }),
     log,
-    toError: (operation, error) => toSourceError(error, { source: config.name, secretId: config.secretId, operation }),
+    toError: (operation, error) => toAwsSourceError(error, { source: config.name, secretId: config.secretId, operation }),
   });
 
   return {

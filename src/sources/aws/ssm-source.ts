@@ -6,7 +6,7 @@ import { digestEntries } from '../content-digest.js';
 import { RefreshTimer } from '../refresh-timer.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { acquireSsmClient, type SsmClientLease } from './aws-client.js';
-import { failFastAtStartup, isThrottlingError, toSourceError } from './aws-errors.js';
+import { awsFailureKind, toAwsSourceError } from './aws-errors.js';
 import { holdClient } from './held-client.js';
 import { getRoleSessionName } from './role-session-name.js';
 import { chunk, lastModified, mapParameters, versionSignature, type RawParameter } from './ssm-parameters.js';
@@ -112,7 +112,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
       return parameters;
     } catch (thrown) {
       if (!(thrown instanceof FailedCall)) throw thrown;
-      if (isThrottlingError(thrown.error)) {
+      if (awsFailureKind(thrown.error) === 'throttled') {
         const delayMs = backoffDelay(throttles, {
           initialMs: THROTTLE_BACKOFF_INITIAL_MS,
           maxMs: Math.max(THROTTLE_BACKOFF_INITIAL_MS, config.refreshMs),
@@ -122,8 +122,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
         quietUntil = clock.now() + delayMs;
         log.warn({ throttles, quietMs: delayMs }, `AWS is throttling Parameter Store reads; backing off for ${formatDuration(delayMs)}`);
       }
-      const converted = toSourceError(thrown.error, { source: config.name, secretId: subject, operation: thrown.operation, service: 'ssm' });
-      throw last === undefined ? failFastAtStartup(thrown.error, converted) : converted;
+      throw toAwsSourceError(thrown.error, { source: config.name, secretId: subject, operation: thrown.operation, service: 'ssm' });
     }
   };
 

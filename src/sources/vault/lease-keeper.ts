@@ -3,7 +3,7 @@ import type { SecretValue } from '../../secret-value.js';
 import { SingleTimer, type Clock } from '../../clock.js';
 import { VaultRequestError, type VaultHttp } from './vault-http.js';
 import { getNumber } from './json-fields.js';
-import { getFailureReason, isDenied } from './vault-failure.js';
+import { getFailureReason, vaultFailureKind } from './vault-failure.js';
 import { getReissueDelay, getRenewDelay, getRetryDelay } from './schedule.js';
 import type { LeaseInfo } from './secret-response.js';
 import type { TokenSession } from './token-session.js';
@@ -152,7 +152,7 @@ export class LeaseKeeper {
       return;
     }
     const deadline = getReissueDelay(remaining, this.#options.clock.random());
-    if (isDenied(error) && token !== undefined && !(await this.#options.session.handleRejected(token))) {
+    if (vaultFailureKind(error, 'read') === 'denied' && token !== undefined && !(await this.#options.session.handleRejected(token))) {
       const message = "the token's policy does not allow renewing the lease; it will be re-issued before it expires";
       this.#options.log.warn({ leaseId: lease.info.id }, message);
       this.#timer.schedule(deadline, () => this.#markDue('the lease is near its end and cannot be renewed'));

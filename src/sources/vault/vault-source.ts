@@ -5,7 +5,7 @@ import { readSecretFile } from '../read-secret-file.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { createVaultClient, getSkipVerify, type VaultClientOptions } from './vault-client.js';
 import type { VaultCall, VaultHttp } from './vault-http.js';
-import { isDenied, toVaultSourceError } from './vault-failure.js';
+import { toVaultSourceError, vaultFailureKind } from './vault-failure.js';
 import { loginVault } from './vault-login.js';
 import { TokenSession } from './token-session.js';
 import { getSessionKey, sharedSessions, type SessionRegistry } from './session-registry.js';
@@ -99,7 +99,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
     try {
       return { response: await parts.http.call({ ...request, token }), token };
     } catch (error) {
-      if (!isDenied(error) || !(await parts.session.handleRejected(token))) throw error;
+      if (vaultFailureKind(error, 'read') !== 'denied' || !(await parts.session.handleRejected(token))) throw error;
       const fresh = await parts.session.getToken(request.signal);
       return { response: await parts.http.call({ ...request, token: fresh }), token: fresh };
     }
