@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { sourceCommon } from '../test/helpers/source-config.js';
 import type { AwsSourceConfig } from '../src/config/config.js';
+import { systemClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createAwsSource } from '../src/sources/aws/aws-source.js';
 import type { SecretSource } from '../src/sources/source.js';
@@ -41,6 +42,7 @@ export async function measureAwsRequests(): Promise<BenchRow[]> {
   const sources = secretIds.map((secretId, index) => createAwsSource({
     config: benchConfig(`s${index}`, secretId, server.endpoint),
     log: silentLogger(),
+    clock: systemClock,
     env: process.env,
     service: 'bench',
     pool: undefined,

@@ -1,11 +1,12 @@
 import { REMOTE_BACKOFF, STARTUP_BACKOFF, backoffDelay, jitter } from '../src/watch/backoff.js';
-import { refreshDelay } from '../src/watch/refresh-delay.js';
+import { refreshDelay } from '../src/sources/refresh-timer.js';
+import { seededRandom } from '../test/helpers/seeded-random.js';
 import type { BenchRow } from './bench-row.js';
 import { percentile } from './stats.js';
 
 /**
  * A fleet of secretvisors, simulated on a virtual clock with the product's
- * own schedules: the refresh policy (refresh-delay.ts), the start-up retries
+ * own schedules: the refresh policy (src/sources/refresh-timer.ts), the start-up retries
  * (STARTUP_BACKOFF) and the retries while running (REMOTE_BACKOFF), each
  * with its jitter. What is modelled besides them, each source of a host:
  * - reads at boot after its `startup.splay` wait (the same jitter() the
@@ -42,18 +43,6 @@ const SLOT_MS = 100;
 
 type Api = 'DescribeSecret' | 'GetSecretValue' | 'Vault';
 
-/** A small fast PRNG (mulberry32), seeded, so a run's figures can be reproduced. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Events of the simulation, bucketed by 100 ms slot: a flat list of (source, kind, generation) per slot. */
 class Calendar {
   readonly #slots = new Map<number, number[]>();
@@ -86,7 +75,7 @@ interface Scenario {
 type Load = Map<Api, Int32Array>;
 
 function simulate(store: 'aws' | 'vault', scenario: Scenario, options: FleetOptions, seed: number): Load {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const sources = options.hosts * options.secretsPerHost;
   const endMs = scenario.measureToMs;
   const seconds = Math.ceil(endMs / 1000) + 1;

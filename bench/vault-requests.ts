@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodeVault from 'node-vault';
+import { systemClock } from '../src/clock.js';
 import { silentLogger } from '../src/log.js';
 import { createVaultSource } from '../src/sources/vault/vault-source.js';
 import type { SecretSource } from '../src/sources/source.js';
@@ -44,6 +45,7 @@ export async function measureVaultRequests(): Promise<BenchRow[]> {
     createVaultSource({
       config: vaultSourceConfig({ name, address: server.address, path, auth }),
       log: silentLogger(),
+      clock: systemClock,
       env: {},
       service: 'bench',
       pool: undefined,

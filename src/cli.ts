@@ -4,6 +4,7 @@ import { parseCliArgs, type CommandName } from './cli/parse-args.js';
 import { HELP } from './cli/help.js';
 import type { CommandContext } from './commands/context.js';
 import { VERSION } from './version.js';
+import { systemClock } from './clock.js';
 import { startDisablingCoreDumps } from './hardening/core-dumps.js';
 
 /** The process's surroundings, passed in so tests can run the CLI in-process. */
@@ -76,6 +77,7 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
         return surroundings.stdout;
       },
       log,
+      clock: systemClock,
       identity: { service: text('service', 'SECRETVISOR_SERVICE'), pool: text('pool', 'SECRETVISOR_POOL') },
       configFile: text('config', 'SECRETVISOR_CONFIG'),
     });

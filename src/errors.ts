@@ -78,11 +78,6 @@ export class ConfigError extends SecretvisorError {
   }
 }
 
-/** True when retrying the same operation later may succeed. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof SourceUnavailableError;
-}
-
 /** The one-line text shown to a person: message, then the fix when there is one. */
 export function describeError(error: unknown): string {
   if (error instanceof SecretvisorError) {

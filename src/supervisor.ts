@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { describeError } from './errors.js';
 import type { Logger } from './log.js';
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   readonly command: Command;
   readonly parentEnv: NodeJS.ProcessEnv;
   readonly log: Logger;
+  /** The one clock: the sources, the debounce, the child and every timestamp run on it. */
+  readonly clock: Clock;
   /** No watching, no restarts: resolve, start, wait, exit. */
   readonly once: boolean;
   /** Start the child as leader of its own process group (false when it shares a terminal). */
@@ -86,6 +89,7 @@ export class Supervisor {
         ready,
       },
       log: this.#log,
+      clock: options.clock,
       onFinalExit: (exit) => void this.#cleanUp().then(() => this.#finish(exitCodeOf(exit))),
       onEvent: (event) => {
         // systemd learns the service is up once the first child is ready (its check passed), not when it was spawned.
@@ -126,8 +130,8 @@ export class Supervisor {
     const options = this.#options;
     const { config } = options;
     this.#layers = resolveLayers(config.scopes, options.identity);
-    await generateKeys(config, sourcesOf(this.#layers), options.log);
-    await waitStartupSplay(config, sourcesOf(this.#layers), this.#log, this.#abort.signal);
+    await generateKeys(config, sourcesOf(this.#layers), { log: options.log, clock: options.clock });
+    await waitStartupSplay(config, sourcesOf(this.#layers), { log: this.#log, signal: this.#abort.signal, clock: options.clock });
     if (this.#stopping !== undefined || this.#finished) return;
     this.#sources = await SourceSet.create({
       config,
@@ -135,6 +139,7 @@ export class Supervisor {
       identity: options.identity,
       env: options.parentEnv,
       log: options.log,
+      clock: options.clock,
       signal: this.#abort.signal,
       onEvent: options.onSourceEvent,
     });
@@ -171,7 +176,7 @@ export class Supervisor {
 
   async #watch(): Promise<void> {
     const sources = this.#sources as SourceSet;
-    this.#debouncer = new Debouncer(this.#options.config.onChange.debounceMs, (names) => this.#queueReload(names));
+    this.#debouncer = new Debouncer(this.#options.config.onChange.debounceMs, (names) => this.#queueReload(names), { clock: this.#options.clock });
     await sources.watch((name) => this.#debouncer?.add(name));
     // A file changed between the start-up read and its watch being armed raised
     // no event, and the watch's first look already has it: re-read them once.
@@ -198,7 +203,7 @@ export class Supervisor {
     } catch (error) {
       this.#log.error({ sources: changed, err: describeError(error) }, `new secrets from ${changed.join(', ')} rejected: ${describeError(error)}; the child keeps its last good secrets`);
       sources.reject(reRead);
-      this.#options.onSourceEvent?.({ type: 'secrets-rejected', sources: changed, at: Date.now() });
+      this.#options.onSourceEvent?.({ type: 'secrets-rejected', sources: changed, at: this.#options.clock.now() });
       return;
     }
     const diff = diffPlans(this.#plan as Plan, plan);
@@ -220,7 +225,7 @@ export class Supervisor {
     this.#plan = plan;
     const decision = decideChange(this.#options.config, changed, diff);
     const signals = decision.action === 'signal' ? decision.signals : [];
-    this.#options.onSourceEvent?.({ type: 'secrets-applied', sources: changed, at: Date.now() });
+    this.#options.onSourceEvent?.({ type: 'secrets-applied', sources: changed, at: this.#options.clock.now() });
     await this.#child.apply(childInput(plan), { action: decision.action, signals, envChanged: diff.envChanged, sources: changed, context });
   }
 

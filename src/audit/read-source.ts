@@ -1,3 +1,4 @@
+import { deadlineOn, type Clock } from '../clock.js';
 import type { SourceConfig } from '../config/config.js';
 import { ExitCode, SecretDataError, SecretvisorError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -11,8 +12,9 @@ export interface ReadOptions {
   /** secretvisor's own environment (VAULT_ADDR, AWS_*, HOME). */
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
-  /** How long the read may take: the config's startup.timeout. */
+  /** How long the read may take: the config's startup.timeout, on this clock. */
   readonly timeoutMs: number;
+  readonly clock: Clock;
   /** No config file: fixes name the environment, not config keys. */
   readonly zeroConfig: boolean;
 }
@@ -30,14 +32,16 @@ export type ReadVerdict = { readonly updatedAt: Date | undefined } | { readonly 
 export async function readSource(config: SourceConfig, options: ReadOptions): Promise<ReadVerdict> {
   let source: SecretSource | undefined;
   const log = options.log.child({ component: `source:${config.name}` });
+  const deadline = deadlineOn(options.clock, options.timeoutMs);
   try {
-    source = await createSource({ config, log, env: options.env, service: undefined, pool: undefined, zeroConfig: options.zeroConfig });
-    const snapshot = await source.read(AbortSignal.timeout(options.timeoutMs));
+    source = await createSource({ config, log, clock: options.clock, env: options.env, service: undefined, pool: undefined, zeroConfig: options.zeroConfig });
+    const snapshot = await source.read(deadline.signal);
     shapeKeys(config, snapshot, log);
     return { updatedAt: snapshot.updatedAt };
   } catch (error) {
     return { finding: toFinding(config, error) };
   } finally {
+    deadline.cancel();
     await source?.close().catch(() => undefined);
   }
 }

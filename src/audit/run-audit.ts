@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { Clock } from '../clock.js';
 import { isFileSourceKind, type Config, type SourceConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { findOldSecrets } from './age-findings.js';
@@ -18,7 +19,8 @@ export interface RunAuditOptions {
   readonly cwd: string;
   readonly log: Logger;
   readonly maxAgeMs: number;
-  readonly now?: Date | undefined;
+  /** Reads time out on it, and ages are counted to its now. */
+  readonly clock: Clock;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface RunAuditOptions {
  */
 export async function runAudit(options: RunAuditOptions): Promise<AuditReport> {
   const { config } = options;
-  const now = options.now ?? new Date();
+  const now = new Date(options.clock.now());
   const audits: SourceAudit[] = [];
   for (const source of config.sources.values()) audits.push(await auditSource(source, options));
   const items = audits.flatMap((audit) => audit.items);
@@ -49,7 +51,7 @@ export async function runAudit(options: RunAuditOptions): Promise<AuditReport> {
 }
 
 function auditSource(source: SourceConfig, options: RunAuditOptions): Promise<SourceAudit> {
-  const read = { env: options.env, log: options.log, timeoutMs: options.config.startupTimeoutMs, zeroConfig: options.config.file === undefined };
+  const read = { env: options.env, log: options.log, timeoutMs: options.config.startupTimeoutMs, clock: options.clock, zeroConfig: options.config.file === undefined };
   switch (source.type) {
     case 'dotenv':
     case 'directory':

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Config, SourceConfig } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { SecretSource } from '../sources/source.js';
@@ -11,7 +12,7 @@ const stores = new Map<string, Promise<CacheStore>>();
 /** The source wrapped with its last-good cache when it has `cache:`; else the source itself. */
 export async function cacheSource(
   source: SecretSource,
-  options: { readonly config: Config; readonly source: SourceConfig; readonly env: NodeJS.ProcessEnv; readonly log: Logger },
+  options: { readonly config: Config; readonly source: SourceConfig; readonly env: NodeJS.ProcessEnv; readonly clock: Clock; readonly log: Logger },
 ): Promise<SecretSource> {
   const { cache } = options.config;
   const maxAgeMs = options.source.cacheMaxAgeMs;
@@ -23,5 +24,5 @@ export async function cacheSource(
     stores.set(id, store);
     store.catch(() => stores.delete(id));
   }
-  return new CachedSource(source, await store, maxAgeMs, options.log);
+  return new CachedSource(source, { store: await store, maxAgeMs, clock: options.clock, log: options.log });
 }

@@ -28,15 +28,15 @@ export class CacheStore {
     this.#key = key;
   }
 
-  /** Encrypts and writes the snapshot of `source`. */
-  async save(source: string, snapshot: Snapshot): Promise<void> {
+  /** Encrypts and writes the snapshot of `source`, with the time it was saved at. */
+  async save(source: string, { snapshot, savedAt }: CachedSnapshot): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     const plain = JSON.stringify({ version: snapshot.version, entries: Object.fromEntries([...snapshot.entries].map(([key, value]) => [key, value.reveal()])) });
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
     cipher.setAAD(Buffer.from(source));
     const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    const record = JSON.stringify({ format: FORMAT, savedAt: Date.now(), nonce: nonce.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') });
+    const record = JSON.stringify({ format: FORMAT, savedAt, nonce: nonce.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') });
     const target = this.#file(source);
     const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     const handle = await open(temp, 'wx', 0o600);

@@ -1,24 +1,20 @@
-import { NotFoundError, PermissionError, describeError, isRetryable } from '../errors.js';
+import { SingleTimer, type Clock } from '../clock.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { failureKindOf } from '../sources/failure-kind.js';
 import type { CloseOptions, SecretSource, Snapshot } from '../sources/source.js';
-import type { CacheStore } from './cache-store.js';
+import type { CacheStore, CachedSnapshot } from './cache-store.js';
 
-const DENIED_STATUS = new Set([401, 403, 404]);
-const DENIED_CODES = new Set(['AccessDeniedException', 'AccessDenied', 'ResourceNotFoundException']);
-const AWS_DENIED_IN_MESSAGE = /^aws-secrets-manager source "[^"]*": .* failed: (AccessDeniedException|AccessDenied|ResourceNotFoundException)\b/;
 // The first background retry after starting from the cache; the source set's own backoff follows.
 const FIRST_RETRY_MS = 1_000;
 
-/** True when the source answered "denied" or "not found" (not "unreachable"): the cache must not outlive that. */
-export function isDenial(error: unknown): boolean {
-  if (error instanceof PermissionError || error instanceof NotFoundError) return true;
-  for (let cause = error; cause instanceof Object; cause = (cause as { cause?: unknown }).cause) {
-    const { status, code, name } = cause as { status?: unknown; code?: unknown; name?: unknown };
-    if (typeof status === 'number' && DENIED_STATUS.has(status)) return true;
-    if (DENIED_CODES.has(String(code)) || DENIED_CODES.has(String(name))) return true;
-  }
-  // AWS errors carry no cause (the SDK error stays out of them), but their message names the code: "failed: AccessDeniedException (HTTP 400)".
-  return error instanceof Error && AWS_DENIED_IN_MESSAGE.test(error.message);
+/** What a {@link CachedSource} needs besides the source it wraps. */
+export interface CachedSourceOptions {
+  readonly store: CacheStore;
+  /** An entry older than this is not served. */
+  readonly maxAgeMs: number;
+  readonly clock: Clock;
+  readonly log: Logger;
 }
 
 /**
@@ -32,16 +28,19 @@ export class CachedSource implements SecretSource {
   readonly #inner: SecretSource;
   readonly #store: CacheStore;
   readonly #maxAgeMs: number;
+  readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #retry: SingleTimer;
   #readOnce = false;
   #servedFromCache = false;
-  #retry: NodeJS.Timeout | undefined;
 
-  constructor(inner: SecretSource, store: CacheStore, maxAgeMs: number, log: Logger) {
+  constructor(inner: SecretSource, options: CachedSourceOptions) {
     this.#inner = inner;
-    this.#store = store;
-    this.#maxAgeMs = maxAgeMs;
-    this.#log = log;
+    this.#store = options.store;
+    this.#maxAgeMs = options.maxAgeMs;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#retry = new SingleTimer(options.clock, { keepAlive: false });
   }
 
   get name(): string {
@@ -58,20 +57,22 @@ export class CachedSource implements SecretSource {
     try {
       const snapshot = await this.#inner.read(signal);
       this.#readOnce = true;
-      await this.#store.save(name, snapshot).catch((error: unknown) => {
+      await this.#store.save(name, { snapshot, savedAt: this.#clock.now() }).catch((error: unknown) => {
         this.#log.warn({ source: name, err: describeError(error) }, `source "${name}": could not update its cache: ${describeError(error)}`);
       });
       return snapshot;
     } catch (error) {
-      if (isDenial(error)) {
+      const kind = failureKindOf(error);
+      // Denied or not found (never unreachable): the cache must not outlive that.
+      if (kind === 'denied' || kind === 'not-found') {
         if (await this.#store.remove(name).catch(() => false)) this.#log.warn({ source: name }, `source "${name}" denied the read: its cache entry is deleted (revocation wins over availability)`);
         throw error;
       }
-      if (this.#readOnce || !isRetryable(error)) throw error;
+      if (this.#readOnce || kind !== 'transient') throw error;
       this.#readOnce = true;
       const cached = await this.#loadFresh();
       if (cached === undefined) throw error;
-      const ageSeconds = Math.round((Date.now() - cached.savedAt) / 1000);
+      const ageSeconds = Math.round((this.#clock.now() - cached.savedAt) / 1000);
       this.#log.warn(
         { source: name, cacheAgeSeconds: ageSeconds, err: describeError(error) },
         `source "${name}" is unreachable (${describeError(error)}); starting from its cache, saved ${ageSeconds}s ago; retrying in the background`,
@@ -82,10 +83,7 @@ export class CachedSource implements SecretSource {
   }
 
   watch(onDue: (reason: string) => void): void | Promise<void> {
-    if (this.#servedFromCache) {
-      this.#retry = setTimeout(() => onDue('retry after starting from the cache'), FIRST_RETRY_MS);
-      this.#retry.unref();
-    }
+    if (this.#servedFromCache) this.#retry.schedule(FIRST_RETRY_MS, () => onDue('retry after starting from the cache'));
     return this.#inner.watch(onDue);
   }
 
@@ -94,11 +92,11 @@ export class CachedSource implements SecretSource {
   }
 
   close(options?: CloseOptions): Promise<void> {
-    clearTimeout(this.#retry);
+    this.#retry.cancel();
     return this.#inner.close(options);
   }
 
-  async #loadFresh(): Promise<{ snapshot: Snapshot; savedAt: number } | undefined> {
+  async #loadFresh(): Promise<CachedSnapshot | undefined> {
     const name = this.name;
     let cached;
     try {
@@ -108,7 +106,7 @@ export class CachedSource implements SecretSource {
       return undefined;
     }
     if (cached === undefined) return undefined;
-    const age = Date.now() - cached.savedAt;
+    const age = this.#clock.now() - cached.savedAt;
     if (age > this.#maxAgeMs) {
       this.#log.warn({ source: name, cacheAgeSeconds: Math.round(age / 1000) }, `source "${name}": its cache entry is ${Math.round(age / 1000)}s old, older than cache.maxAge: not used`);
       return undefined;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepOn, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { errnoOf } from '../lib/errno.js';
 
@@ -16,8 +16,8 @@ export interface ChildCgroup {
   members(): number[];
   /** Sends `signal` to every process in it but those `reached` says already got it. */
   signal(signal: NodeJS.Signals, reached?: (pid: number) => boolean): void;
-  /** SIGKILLs everything in it (`cgroup.kill`, else pid by pid) until it is empty, then removes it. */
-  kill(): Promise<void>;
+  /** SIGKILLs everything in it (`cgroup.kill`, else pid by pid) until it is empty (or 5 s on `clock` have passed), then removes it. */
+  kill(clock: Clock): Promise<void>;
   /** Removes it once empty; false while something still runs in it. */
   remove(): boolean;
 }
@@ -95,14 +95,14 @@ function openCgroup(path: string): ChildCgroup {
     members,
     signal: signalAll,
     remove,
-    async kill() {
+    async kill(clock) {
       const killFile = join(path, 'cgroup.kill');
-      const deadline = Date.now() + KILL_WAIT_MS;
-      while (members().length > 0 && Date.now() < deadline) {
+      const deadline = clock.now() + KILL_WAIT_MS;
+      while (members().length > 0 && clock.now() < deadline) {
         // cgroup.kill (Linux 5.14) also catches what forks meanwhile; pid by pid, the loop does.
         if (existsSync(killFile)) writeFileSync(killFile, '1');
         else signalAll('SIGKILL');
-        await sleep(POLL_MS);
+        await sleepOn(clock, POLL_MS);
       }
       remove();
     },

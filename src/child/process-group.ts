@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepOn, type Clock } from '../clock.js';
 import { errnoOf } from '../lib/errno.js';
 
 /** Sends `signal` to every process of group `pgid`; false when the group is already gone. */
@@ -65,16 +65,22 @@ function readStat(pid: string): string | undefined {
 
 const GROUP_POLL_MS = 20;
 
+/** How long {@link waitForGroupGone} waits, and on which clock. */
+export interface GroupWaitOptions {
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+}
+
 /**
  * Resolves true once group `pgid` has no live process left, false if it
  * still has one after `timeoutMs`. The kernel sends no event for an empty
  * group, so this polls — only during a stop, never while idle.
  */
-export async function waitForGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitForGroupGone(pgid: number, { timeoutMs, clock }: GroupWaitOptions): Promise<boolean> {
+  const deadline = clock.now() + timeoutMs;
   while (isGroupAlive(pgid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(GROUP_POLL_MS);
+    if (clock.now() >= deadline) return false;
+    await sleepOn(clock, GROUP_POLL_MS);
   }
   return true;
 }

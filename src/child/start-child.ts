@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { execa } from 'execa';
+import { sleepOn, systemClock, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { SecretValue } from '../secret-value.js';
 import { spawnInCgroup, type ChildCgroup } from './child-cgroup.js';
@@ -25,6 +26,8 @@ export interface ChildSpec {
   readonly log?: Logger | undefined;
   /** The child is a wrapper (tini) that passes every signal on to its service: it alone is signalled. */
   readonly forwardsSignals?: boolean | undefined;
+  /** The clock a stop's timeout and its waits for the group and cgroup run on. */
+  readonly clock?: Clock | undefined;
 }
 
 /** How a stop should go. */
@@ -74,6 +77,7 @@ function stdioOf(fds: readonly number[] | undefined): 'inherit' | ['inherit', 'i
 
 /** Starts the child with exactly `spec.env` (nothing merged in), its output inherited. */
 export function startChild(spec: ChildSpec): RunningChild {
+  const clock = spec.clock ?? systemClock;
   const env = Object.fromEntries([...spec.env].map(([name, value]) => [name, value.reveal()]));
   const { spawned: subprocess, cgroup } = spawnInCgroup(spec.log, () =>
     execa(spec.file, [...spec.args], {
@@ -135,17 +139,22 @@ export function startChild(spec: ChildSpec): RunningChild {
     stopping ??= (async () => {
       if (pid === undefined) return exited;
       if (options.signal !== undefined) signalAll(options.signal);
-      const deadline = Date.now() + options.timeoutMs;
-      const inTime = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, options.timeoutMs, false).unref())]);
-      const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, Math.max(0, deadline - Date.now()))) : inTime;
-      const allGone = groupGone && (cgroup === undefined || (await waitForCgroupEmpty(cgroup, deadline)));
+      const deadline = clock.now() + options.timeoutMs;
+      let timeout: unknown;
+      const inTime = await Promise.race([
+        exited.then(() => true),
+        new Promise<false>((resolve) => (timeout = clock.setTimeout(() => resolve(false), options.timeoutMs, { keepAlive: false }))),
+      ]);
+      clock.clearTimeout(timeout);
+      const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, { timeoutMs: Math.max(0, deadline - clock.now()), clock })) : inTime;
+      const allGone = groupGone && (cgroup === undefined || (await waitForCgroupEmpty(cgroup, { deadline, clock })));
       if (!allGone) {
         const running = spec.ownGroup || cgroup !== undefined ? leftovers() : exitedYet ? [] : [pid];
         options.onEscalate?.(running.length === 0 ? [pid] : running);
         signalAll('SIGKILL');
-        if (spec.ownGroup) await waitForGroupGone(pid, AFTER_KILL_WAIT_MS);
+        if (spec.ownGroup) await waitForGroupGone(pid, { timeoutMs: AFTER_KILL_WAIT_MS, clock });
       }
-      await cgroup?.kill();
+      await cgroup?.kill(clock);
       return exited;
     })();
     return stopping;
@@ -154,10 +163,10 @@ export function startChild(spec: ChildSpec): RunningChild {
   return { pid, started, exited, signal, leftovers, stop };
 }
 
-async function waitForCgroupEmpty(cgroup: ChildCgroup, deadline: number): Promise<boolean> {
+async function waitForCgroupEmpty(cgroup: ChildCgroup, { deadline, clock }: { readonly deadline: number; readonly clock: Clock }): Promise<boolean> {
   while (cgroup.members().length > 0) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, CGROUP_POLL_MS));
+    if (clock.now() >= deadline) return false;
+    await sleepOn(clock, CGROUP_POLL_MS);
   }
   return true;
 }

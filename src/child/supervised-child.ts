@@ -329,7 +329,7 @@ export class SupervisedChild {
 
   #spawnChild(input: ChildInput): RunningChild {
     const { command, childUser, ownGroup, inheritedFds } = this.#options;
-    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds, log: this.#log });
+    const child = this.#spawn({ ...command, env: input.env, ownGroup, uid: childUser?.uid, gid: childUser?.gid, inheritedFds, log: this.#log, clock: this.#clock });
     void child.exited.then((exit) => this.#onExit(child, exit));
     return child;
   }

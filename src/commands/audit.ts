@@ -22,7 +22,7 @@ export async function auditCommand(context: CommandContext): Promise<number> {
   }
   const maxAgeMs = parseMaxAge(stringOption(context, 'max-age') ?? DEFAULT_MAX_AGE);
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
-  const report = await runAudit({ config, env: context.env, cwd: context.cwd, log: context.log, maxAgeMs });
+  const report = await runAudit({ config, env: context.env, cwd: context.cwd, log: context.log, clock: context.clock, maxAgeMs });
   context.stdout.write(format === 'json' ? formatAuditJson(report) : formatAuditTable(report));
   return auditExitCode(report.findings);
 }

@@ -22,11 +22,11 @@ export async function checkCommand(context: CommandContext): Promise<number> {
   const runtimeDir = join(runtimeBase(context.env), 'secretvisor.<pid>');
   const identities = context.identity.service === undefined ? listIdentities(config.scopes) : [context.identity];
   const names = [...new Set(identities.flatMap((identity) => sourcesOf(resolveLayers(config.scopes, identity))))];
-  const snapshots = await readSources({ config, names, identity: context.identity, env: context.env, log: context.log, discardValues: true });
+  const snapshots = await readSources({ config, names, identity: context.identity, env: context.env, log: context.log, clock: context.clock, discardValues: true });
   // Values from the last-good cache are named with their age: the source itself did not answer.
   for (const [name, snapshot] of snapshots) {
     if (snapshot.cachedAt === undefined) continue;
-    const age = Math.round((Date.now() - snapshot.cachedAt.getTime()) / 1000);
+    const age = Math.round((context.clock.now() - snapshot.cachedAt.getTime()) / 1000);
     context.stdout.write(`source ${name}: unreachable; its ${snapshot.entries.size} values come from its cache, saved ${age}s ago (${snapshot.cachedAt.toISOString()})\n`);
   }
   const resolve = (identity: Identity): Resolution =>

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
 
@@ -9,6 +10,8 @@ export interface CommandContext {
   readonly cwd: string;
   readonly stdout: NodeJS.WritableStream;
   readonly log: Logger;
+  /** The one clock of the process: everything that measures or waits gets it from here. */
+  readonly clock: Clock;
   readonly identity: Identity;
   /** --config or SECRETVISOR_CONFIG. */
   readonly configFile: string | undefined;

@@ -28,6 +28,7 @@ export async function envCommand(context: CommandContext): Promise<number> {
     env: context.env,
     parentEnv: {},
     log: context.log,
+    clock: context.clock,
     runtimeDir: join(runtimeBase(context.env), 'secretvisor.<pid>'),
   });
   const entries = [...plan.env]

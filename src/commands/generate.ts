@@ -13,7 +13,7 @@ import { resolveLayers, sourcesOf } from '../scope/resolve-layers.js';
 export async function generateCommand(context: CommandContext): Promise<number> {
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
   const names = context.identity.service === undefined ? [...config.sources.keys()] : sourcesOf(resolveLayers(config.scopes, context.identity));
-  const results = await generateKeys(config, names, context.log);
+  const results = await generateKeys(config, names, { log: context.log, clock: context.clock });
   if (results.length === 0) {
     context.stdout.write(`nothing to generate: no source ${context.identity.service === undefined ? 'of the config' : `of service ${context.identity.service}`} has generate:\n`);
     return ExitCode.ok;

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
@@ -13,6 +14,7 @@ export interface ReadSourcesOptions {
   /** secretvisor's own environment (source settings such as VAULT_ADDR). */
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  readonly clock: Clock;
   /** True when no value read will leave the process: dynamic credentials are revoked at once. */
   readonly discardValues?: boolean;
 }

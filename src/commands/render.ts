@@ -27,7 +27,7 @@ export async function renderCommand(context: CommandContext): Promise<number> {
   }
   const owner = await getChildUser(config);
   await validateOutDir(dir, context.log);
-  const { plan } = await resolveOnce({ config, identity: context.identity, env: context.env, parentEnv: {}, log: context.log, runtimeDir: dir });
+  const { plan } = await resolveOnce({ config, identity: context.identity, env: context.env, parentEnv: {}, log: context.log, clock: context.clock, runtimeDir: dir });
   // A folder we make is private like run's; one that exists (a shared volume) keeps its mode and owner.
   if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) {
     await chmod(dir, 0o700);

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { resolveLayers, sourcesOf, type Identity } from '../scope/resolve-layers.js';
@@ -13,6 +14,7 @@ export interface ResolveOnceOptions {
   /** The environment the child would inherit from; `{}` to see only what secretvisor adds. */
   readonly parentEnv: NodeJS.ProcessEnv;
   readonly log: Logger;
+  readonly clock: Clock;
   /** Where file outputs would go, for the path pointers in env. */
   readonly runtimeDir: string | undefined;
   /** True when no value will leave the process (masked `env`): dynamic credentials are revoked at once. */

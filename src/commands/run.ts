@@ -62,13 +62,14 @@ export async function runCommand(context: CommandContext): Promise<number> {
   // the keyboard and gets Ctrl-C from it; otherwise it leads its own group.
   const ownGroup = !(process.stdin.isTTY ?? false) || process.pid === 1;
   const notifier = createNotifier({ env: context.env, log: context.log });
-  const health = new HealthModel({ ...context.identity });
+  const health = new HealthModel({ ...context.identity, clock: context.clock });
   const supervisor = new Supervisor({
     config,
     identity: context.identity,
     command,
     parentEnv: held.parentEnv,
     log: context.log,
+    clock: context.clock,
     once: context.values.once === true,
     ownGroup,
     childUser,
@@ -91,7 +92,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
       const { startMetricsServer } = await import('../health/metrics-server.js');
       metrics = await startMetricsServer({ address: metricsAddressFor(config.metrics, context.identity), model: health, log: context.log });
     }
-    if (notifier !== undefined) stopSystemdHealth = startSystemdHealth({ model: health, notify: notifier.notify, env: context.env, pid: process.pid, log: context.log });
+    if (notifier !== undefined) stopSystemdHealth = startSystemdHealth({ model: health, notify: notifier.notify, env: context.env, pid: process.pid, clock: context.clock, log: context.log });
     return await supervisor.run();
   } finally {
     stopSystemdHealth?.();

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { deadlineOn, type Clock } from '../clock.js';
 import { DEFAULT_FILE } from '../config/find-config.js';
 import { loadMetricsSections } from '../config/load.js';
 import { ConfigError, ExitCode, SecretvisorError } from '../errors.js';
@@ -31,7 +32,7 @@ export async function statusCommand(context: CommandContext): Promise<number> {
   }
   const { host, port } = metricsAddressFor(metrics, context.identity);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
-  const text = await fetchStatus(url, where);
+  const text = await fetchStatus({ url, where, clock: context.clock });
   const report = JSON.parse(text) as HealthReport;
   const { service, pool } = context.identity;
   if ((service !== undefined && report.service !== service) || (pool !== undefined && report.pool !== pool)) {
@@ -45,10 +46,19 @@ export async function statusCommand(context: CommandContext): Promise<number> {
   return report.healthy ? ExitCode.ok : ExitCode.failure;
 }
 
-async function fetchStatus(url: string, where: string): Promise<string> {
+async function fetchStatus({ url, where, clock }: { readonly url: string; readonly where: string; readonly clock: Clock }): Promise<string> {
+  const deadline = deadlineOn(clock, TIMEOUT_MS);
+  try {
+    return await readStatus(url, where, deadline.signal);
+  } finally {
+    deadline.cancel();
+  }
+}
+
+async function readStatus(url: string, where: string, signal: AbortSignal): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await fetch(url, { signal });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     throw new SecretvisorError(ExitCode.unavailable, `nothing answers at ${url} (${cause}): no secretvisor run of ${where} is listening there`, {

@@ -1,6 +1,7 @@
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { sleepOn, type Clock } from '../clock.js';
 import { SourceUnavailableError } from '../errors.js';
 import { errnoOf } from '../lib/errno.js';
 
@@ -8,22 +9,31 @@ import { errnoOf } from '../lib/errno.js';
 const WAIT_MS = 15_000;
 const POLL_MS = 20;
 
+/** Which lock {@link withFileLock} takes. */
+export interface FileLockOptions {
+  readonly lockPath: string;
+  /** `source "env"`, for the message when the wait runs out. */
+  readonly what: string;
+  /** The wait for another holder runs on it. */
+  readonly clock: Clock;
+}
+
 /**
  * Runs `work` holding a lock file (`lockPath`, created whole with link(), so
  * it always names its holder as "host pid"). A second process waits for it;
  * a lock left by a process of this host that no longer runs is taken over.
  * `work` must re-read what it changes: the first holder may have done it.
  */
-export async function withFileLock<T>(lockPath: string, what: string, work: () => Promise<T>): Promise<T> {
-  await acquire(lockPath, what);
+export async function withFileLock<T>(options: FileLockOptions, work: () => Promise<T>): Promise<T> {
+  await acquire(options);
   try {
     return await work();
   } finally {
-    await unlink(lockPath).catch(() => undefined);
+    await unlink(options.lockPath).catch(() => undefined);
   }
 }
 
-async function acquire(lockPath: string, what: string): Promise<void> {
+async function acquire({ lockPath, what, clock }: FileLockOptions): Promise<void> {
   const mine = `${hostname()} ${process.pid}\n`;
   const staging = `${lockPath}.${randomBytes(6).toString('hex')}`;
   const handle = await open(staging, 'wx', 0o600);
@@ -32,7 +42,7 @@ async function acquire(lockPath: string, what: string): Promise<void> {
   } finally {
     await handle.close();
   }
-  const deadline = Date.now() + WAIT_MS;
+  const deadline = clock.now() + WAIT_MS;
   try {
     for (;;) {
       try {
@@ -46,12 +56,12 @@ async function acquire(lockPath: string, what: string): Promise<void> {
         await takeOverStale(lockPath, holder);
         continue;
       }
-      if (Date.now() > deadline) {
+      if (clock.now() > deadline) {
         throw new SourceUnavailableError(`${what}: another process (${holder?.trim() ?? 'unknown'}) has held ${lockPath} for ${WAIT_MS / 1000} s while generating keys`, {
           hint: `if no secretvisor generate or run is working on this source, remove '${lockPath}'`,
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleepOn(clock, POLL_MS);
     }
   } finally {
     await unlink(staging).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { readFile, realpath, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { Clock } from '../clock.js';
 import type { DotenvSourceConfig } from '../config/config.js';
 import { NotFoundError, SourceUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -21,7 +22,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * key is present nothing is written at all, so a read-only folder is fine.
  * Resolves with the names of the keys created.
  */
-export async function generateDotenvKeys(config: DotenvSourceConfig, log: Logger): Promise<string[]> {
+export async function generateDotenvKeys(config: DotenvSourceConfig, { log, clock }: { readonly log: Logger; readonly clock: Clock }): Promise<string[]> {
   const what = `source "${config.name}"`;
   const target = await realpath(config.path).catch(() => config.path);
   const folder = dirname(target);
@@ -31,7 +32,7 @@ export async function generateDotenvKeys(config: DotenvSourceConfig, log: Logger
   const wanted = [...config.generate.keys()].filter((key) => present?.has(key) !== true);
   if (wanted.length === 0) return [];
   try {
-    return await withFileLock(join(folder, `.${basename(target)}.secretvisor-lock`), what, async () => {
+    return await withFileLock({ lockPath: join(folder, `.${basename(target)}.secretvisor-lock`), what, clock }, async () => {
       const existing = await readExisting(config, target, log, what);
       const missing = [...config.generate].filter(([key]) => existing?.keys.has(key) !== true);
       if (missing.length === 0) return [];

@@ -1,3 +1,4 @@
+import { repeatOn, type Clock, type SingleTimer } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { HealthModel } from './health-model.js';
 import { formatStatusLine } from './status-line.js';
@@ -10,6 +11,8 @@ export interface SystemdHealthOptions {
   /** secretvisor's own environment: WATCHDOG_USEC and WATCHDOG_PID come from here. */
   readonly env: NodeJS.ProcessEnv;
   readonly pid: number;
+  /** The status refresh and the watchdog pings run on it. */
+  readonly clock: Clock;
   readonly log: Logger;
 }
 
@@ -34,21 +37,19 @@ export function startSystemdHealth(options: SystemdHealthOptions): () => void {
     options.notify(`STATUS=${line}`);
   };
   const unsubscribe = options.model.onChange(update);
-  const statusTimer = setInterval(update, STATUS_REFRESH_MS);
-  statusTimer.unref();
+  const statusTimer = repeatOn(options.clock, STATUS_REFRESH_MS, update);
   update();
   const intervalMs = watchdogIntervalMs(options);
-  let watchdogTimer: NodeJS.Timeout | undefined;
+  let watchdogTimer: SingleTimer | undefined;
   if (intervalMs !== undefined) {
     options.log.debug({ intervalMs }, `systemd watchdog: sending WATCHDOG=1 every ${intervalMs} ms`);
-    watchdogTimer = setInterval(() => options.notify('WATCHDOG=1'), intervalMs);
-    watchdogTimer.unref();
+    watchdogTimer = repeatOn(options.clock, intervalMs, () => options.notify('WATCHDOG=1'));
     options.notify('WATCHDOG=1');
   }
   return () => {
     unsubscribe();
-    clearInterval(statusTimer);
-    clearInterval(watchdogTimer);
+    statusTimer.cancel();
+    watchdogTimer?.cancel();
   };
 }
 

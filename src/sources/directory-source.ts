@@ -50,7 +50,7 @@ export function createDirectorySource(context: SourceContext<DirectorySourceConf
       const updatedAt = new Date(Math.max(0, ...files.map((file) => file.stats.mtimeMs)));
       return { entries, version: digestEntries(entries), updatedAt };
     },
-    ...watchFileSource({ path: config.path, kind: 'folder', refreshMs: config.refreshMs, log }),
+    ...watchFileSource({ path: config.path, kind: 'folder', refreshMs: config.refreshMs, clock: context.clock, log }),
   };
 }
 

@@ -24,6 +24,6 @@ export function createDotenvSource(context: SourceContext<DotenvSourceConfig>): 
       const entries = new Map([...parsed].map(([key, value]) => [key, new SecretValue(value)] as const));
       return { entries, version: digestEntries(entries), updatedAt: file.stats.mtime };
     },
-    ...watchFileSource({ path: config.path, kind: 'file', refreshMs: config.refreshMs, log }),
+    ...watchFileSource({ path: config.path, kind: 'file', refreshMs: config.refreshMs, clock: context.clock, log }),
   };
 }

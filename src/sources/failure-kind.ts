@@ -1,78 +1,55 @@
-import { ConfigError, NotFoundError, PermissionError, SecretDataError, SourceUnavailableError, type SecretvisorError } from '../errors.js';
+import { NotFoundError, PermissionError, SourceUnavailableError, type SecretvisorError } from '../errors.js';
 
 /**
- * What a failed read means for the operator: `transient` (an outage —
- * connection refused, timeouts, 5xx, sealed, throttling — worth waiting for),
- * `denied` (access refused: waiting does not change it, exit 77) and
- * `not-found` (the secret does not exist: exit 66). Vault and AWS map their
- * answers to these three through this module alone.
+ * What a remote store's failed answer means, named the same for every client:
+ * `denied` (a policy, a refused login, credentials it does not accept),
+ * `not-found` (the secret, path or mount does not exist), `throttled` (it
+ * rate-limits us), `unreachable` (no answer: connection refused or reset, DNS,
+ * a timeout), `server-error` (a 5xx, a sealed Vault) and `other` (any other
+ * refusal, such as expired credentials the SDK may refresh). Each client maps
+ * its own errors to it with one function — `vaultFailureKind` in
+ * `vault/vault-failure.ts`, `awsFailureKind` in `aws/aws-errors.ts` — and
+ * every decision (exit code, fail fast at start-up, retry, cache) reads the kind.
  */
-export type FailureKind = 'transient' | 'denied' | 'not-found';
+export type RemoteFailureKind = 'denied' | 'not-found' | 'throttled' | 'unreachable' | 'server-error' | 'other';
 
-/** What a thrown error says about a source, for logs and health: a {@link FailureKind}, or `invalid` for data or config it refused. */
-export type ReadFailureKind = FailureKind | 'invalid';
+/**
+ * What a failed read means for the operator: `transient` (an outage, worth
+ * waiting for: retried at start-up until `startup.timeout`, with backoff while
+ * running), `denied` (exit 77 at once) and `not-found` (exit 66 at once), for
+ * which waiting changes nothing, and `invalid` (data or config secretvisor
+ * refused, or an error no source should throw).
+ */
+export type FailureKind = 'transient' | 'denied' | 'not-found' | 'invalid';
 
 interface FailureDetails {
   readonly hint?: string | undefined;
   readonly cause?: unknown;
 }
 
-/** The error for a failure of this kind: SourceUnavailableError (retried), PermissionError (77) or NotFoundError (66). */
-export function sourceFailure(kind: FailureKind, message: string, details: FailureDetails = {}): SecretvisorError {
+/**
+ * The error for a remote failure of this kind: PermissionError (77) for
+ * `denied`, NotFoundError (66) for `not-found`, both reported at once; a
+ * SourceUnavailableError, retried, for every other kind.
+ */
+export function sourceFailure(kind: RemoteFailureKind, message: string, details: FailureDetails = {}): SecretvisorError {
   switch (kind) {
-    case 'transient':
-      return new SourceUnavailableError(message, details);
     case 'denied':
       return new PermissionError(message, details);
     case 'not-found':
       return new NotFoundError(message, details);
+    case 'throttled':
+    case 'unreachable':
+    case 'server-error':
+    case 'other':
+      return new SourceUnavailableError(message, details);
   }
 }
 
-/** The kind of failure a source's error stands for. */
-export function failureKindOf(error: unknown): ReadFailureKind {
+/** The kind of failure a source's error stands for: the one reading of it for start-up, the cache and the retries while running. */
+export function failureKindOf(error: unknown): FailureKind {
+  if (error instanceof SourceUnavailableError) return 'transient';
   if (error instanceof PermissionError) return 'denied';
   if (error instanceof NotFoundError) return 'not-found';
-  if (error instanceof SecretDataError || error instanceof ConfigError) return 'invalid';
-  return 'transient';
-}
-
-/** True when waiting cannot make the read succeed: it is reported at start-up at once and not retried with backoff while running. */
-export function isPermanentFailure(error: unknown): boolean {
-  return failureKindOf(error) !== 'transient';
-}
-
-/**
- * A Vault answer's kind. 403 is denied (after the token was found alive, so
- * it is the policy); 404 is a path (or auth mount) that does not exist; a login refused
- * with 400 (`invalid role or secret ID`, an unknown role) is denied too.
- * No status (network), 429, 5xx and a sealed Vault are transient.
- */
-export function vaultFailureKind(status: number | undefined, during: 'login' | 'read'): FailureKind {
-  if (status === 403) return 'denied';
-  if (status === 400 && during === 'login') return 'denied';
-  if (status === 404) return 'not-found';
-  return 'transient';
-}
-
-const AWS_DENIED = new Set([
-  'AccessDeniedException',
-  'AccessDenied',
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'InvalidSignatureException',
-]);
-
-/**
- * An AWS error code's kind. `AccessDenied*` (a policy, or a role whose trust
- * policy or ExternalId refuses us) and credentials AWS does not recognise
- * are denied; `ResourceNotFoundException` is not-found. Throttling, 5xx,
- * network errors and expired credentials (which the SDK may refresh) are
- * transient.
- */
-export function awsFailureKind(code: string): FailureKind {
-  if (AWS_DENIED.has(code)) return 'denied';
-  if (code === 'ResourceNotFoundException') return 'not-found';
-  return 'transient';
+  return 'invalid';
 }

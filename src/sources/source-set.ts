@@ -1,3 +1,4 @@
+import { SingleTimer, type Clock } from '../clock.js';
 import { isFileSourceKind, type Config } from '../config/config.js';
 import { describeError } from '../errors.js';
 import { failureKindOf } from './failure-kind.js';
@@ -19,6 +20,8 @@ export interface SourceSetOptions {
   /** secretvisor's own environment. */
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  /** The runner's clock: the sources' timers, the retries and every timestamp. */
+  readonly clock: Clock;
   /** Aborts reads in flight when secretvisor stops; none for the one-shot commands. */
   readonly signal?: AbortSignal;
   /** What each source did, for health and metrics. */
@@ -42,9 +45,10 @@ export interface ReRead {
 export class SourceSet {
   readonly #sources: Map<string, SecretSource>;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #signal: AbortSignal;
   readonly #lastGood = new Map<string, { snapshot: Snapshot; at: number }>();
-  readonly #retries = new Map<string, { attempt: number; timer: NodeJS.Timeout }>();
+  readonly #retries = new Map<string, { attempt: number; timer: SingleTimer }>();
   #onDue: ((name: string) => void) | undefined;
   /** The versions of the last set the caller rejected: the same content again is not re-validated or logged again. */
   #rejected: string | undefined;
@@ -55,6 +59,7 @@ export class SourceSet {
   private constructor(sources: Map<string, SecretSource>, options: SourceSetOptions) {
     this.#sources = sources;
     this.#log = options.log;
+    this.#clock = options.clock;
     this.#signal = options.signal ?? new AbortController().signal;
     this.#onEvent = options.onEvent ?? (() => undefined);
   }
@@ -67,8 +72,8 @@ export class SourceSet {
         const config = options.config.sources.get(name);
         if (config === undefined) continue;
         const log = options.log.child({ component: `source:${name}` });
-        const source = await createSource({ config, log, env: options.env, ...options.identity, zeroConfig: options.config.file === undefined });
-        const cached = await cacheSource(source, { config: options.config, source: config, env: options.env, log }).catch(async (error: unknown) => {
+        const source = await createSource({ config, log, clock: options.clock, env: options.env, ...options.identity, zeroConfig: options.config.file === undefined });
+        const cached = await cacheSource(source, { config: options.config, source: config, env: options.env, clock: options.clock, log }).catch(async (error: unknown) => {
           await source.close();
           throw error;
         });
@@ -95,10 +100,10 @@ export class SourceSet {
   /** Reads every source once with the start-up retries; the result is the first last good set. */
   async readAtStartup(timeoutMs: number): Promise<ReadonlyMap<string, Snapshot>> {
     const onFailure = (name: string, error: unknown): void =>
-      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error) });
-    const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, signal: this.#signal, onFailure });
+      this.#onEvent({ type: 'source-failed', source: name, at: this.#clock.now(), error: describeError(error) });
+    const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, clock: this.#clock, signal: this.#signal, onFailure });
     for (const [name, snapshot] of snapshots) {
-      this.#lastGood.set(name, { snapshot, at: Date.now() });
+      this.#lastGood.set(name, { snapshot, at: this.#clock.now() });
       this.#reportRead(name, snapshot);
     }
     return snapshots;
@@ -143,7 +148,7 @@ export class SourceSet {
   /** Makes the changed snapshots of a re-read the last good ones. */
   commit(reRead: ReRead): void {
     this.#rejected = undefined;
-    for (const name of reRead.changed) this.#lastGood.set(name, { snapshot: reRead.next.get(name) as Snapshot, at: Date.now() });
+    for (const name of reRead.changed) this.#lastGood.set(name, { snapshot: reRead.next.get(name) as Snapshot, at: this.#clock.now() });
   }
 
   /** Starts every source's watching; `onDue` gets a source's name whenever it is worth re-reading (events, refresh, retries). */
@@ -162,7 +167,7 @@ export class SourceSet {
   /** Stops retries and closes every source; failures are logged, not thrown. */
   async close(options?: CloseOptions): Promise<void> {
     this.#onDue = undefined;
-    for (const retry of this.#retries.values()) clearTimeout(retry.timer);
+    for (const retry of this.#retries.values()) retry.timer.cancel();
     this.#retries.clear();
     const results = await Promise.allSettled([...this.#sources.values()].map((source) => source.close(options)));
     for (const result of results) {
@@ -174,14 +179,14 @@ export class SourceSet {
     const source = this.#sources.get(name) as SecretSource;
     try {
       const snapshot = await source.read(this.#signal);
-      clearTimeout(this.#retries.get(name)?.timer);
+      this.#retries.get(name)?.timer.cancel();
       this.#retries.delete(name);
       this.#lastFailure.delete(name);
       this.#reportRead(name, snapshot);
       return snapshot;
     } catch (error) {
       const good = this.#lastGood.get(name);
-      const ageSeconds = good === undefined ? undefined : Math.round((Date.now() - good.at) / 1000);
+      const ageSeconds = good === undefined ? undefined : Math.round((this.#clock.now() - good.at) / 1000);
       const kind = failureKindOf(error);
       if (kind === 'transient') {
         this.#log.error({ source: name, failure: kind, lastGoodAgeSeconds: ageSeconds, err: describeError(error) }, `source "${name}" failed: ${describeError(error)}; keeping its last good secrets`);
@@ -197,20 +202,20 @@ export class SourceSet {
         );
       }
       this.#lastFailure.set(name, describeError(error));
-      this.#onEvent({ type: 'source-failed', source: name, at: Date.now(), error: describeError(error) });
+      this.#onEvent({ type: 'source-failed', source: name, at: this.#clock.now(), error: describeError(error) });
       return undefined;
     }
   }
 
   #reportRead(name: string, snapshot: Snapshot): void {
-    this.#onEvent({ type: 'source-read', source: name, at: Date.now(), updatedAt: snapshot.updatedAt, cachedAt: snapshot.cachedAt });
+    this.#onEvent({ type: 'source-read', source: name, at: this.#clock.now(), updatedAt: snapshot.updatedAt, cachedAt: snapshot.cachedAt });
   }
 
   #scheduleRetry(name: string): void {
-    const attempt = (this.#retries.get(name)?.attempt ?? -1) + 1;
-    clearTimeout(this.#retries.get(name)?.timer);
-    const timer = setTimeout(() => this.#onDue?.(name), backoffDelay(attempt, REMOTE_BACKOFF));
-    timer.unref();
+    const retry = this.#retries.get(name);
+    const attempt = (retry?.attempt ?? -1) + 1;
+    const timer = retry?.timer ?? new SingleTimer(this.#clock, { keepAlive: false });
+    timer.schedule(backoffDelay(attempt, { ...REMOTE_BACKOFF, random: () => this.#clock.random() }), () => this.#onDue?.(name));
     this.#retries.set(name, { attempt, timer });
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { SecretValue } from '../secret-value.js';
 import type { SourceConfig } from '../config/config.js';
@@ -60,6 +61,8 @@ export interface CloseOptions {
 export interface SourceContext<C extends SourceConfig = SourceConfig> {
   readonly config: C;
   readonly log: Logger;
+  /** The runner's clock: every refresh, retry, lease and wait of the source runs on it. */
+  readonly clock: Clock;
   /** secretvisor's own environment (VAULT_ADDR, AWS_* and so on). */
   readonly env: NodeJS.ProcessEnv;
   /** The service and pool this process serves, for session names and logs. */

@@ -1,7 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepOn, type Clock } from '../clock.js';
 import { isFileSourceKind, type Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { jitter } from '../watch/backoff.js';
+
+/** What {@link waitStartupSplay} needs besides the config. */
+export interface StartupSplayOptions {
+  readonly log: Logger;
+  /** Ends the wait early: secretvisor is stopping. */
+  readonly signal: AbortSignal;
+  /** The wait and its random share run on it. */
+  readonly clock: Clock;
+}
 
 /**
  * Waits `startup.splay` × a random share before the first read when any of
@@ -10,14 +19,14 @@ import { jitter } from '../watch/backoff.js';
  * splay instead of inside its quota's second. File sources never wait.
  * Resolves early when `signal` aborts (secretvisor is stopping).
  */
-export async function waitStartupSplay(config: Config, names: readonly string[], log: Logger, signal: AbortSignal, random: () => number = Math.random): Promise<void> {
+export async function waitStartupSplay(config: Config, names: readonly string[], options: StartupSplayOptions): Promise<void> {
   if (config.startupSplayMs === 0) return;
   const remote = names.filter((name) => {
     const source = config.sources.get(name);
     return source !== undefined && !isFileSourceKind(source.type);
   });
   if (remote.length === 0) return;
-  const delayMs = jitter(config.startupSplayMs, random);
-  log.info({ delayMs, splayMs: config.startupSplayMs, sources: remote }, `waiting ${delayMs} ms (startup.splay) before the first read of ${remote.join(', ')}`);
-  await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+  const delayMs = jitter(config.startupSplayMs, () => options.clock.random());
+  options.log.info({ delayMs, splayMs: config.startupSplayMs, sources: remote }, `waiting ${delayMs} ms (startup.splay) before the first read of ${remote.join(', ')}`);
+  await sleepOn(options.clock, delayMs, options.signal);
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { watchPaths, type PathWatch } from '../watch/file-watcher.js';
 import type { PathKind } from '../watch/stat-signature.js';
@@ -8,6 +9,7 @@ export interface WatchFileSourceOptions {
   readonly path: string;
   readonly kind: PathKind;
   readonly refreshMs: number;
+  readonly clock: Clock;
   readonly log: Logger;
 }
 
@@ -16,7 +18,7 @@ export function watchFileSource(options: WatchFileSourceOptions): Pick<SecretSou
   let watching: PathWatch | undefined;
   return {
     watch(onDue) {
-      watching ??= watchPaths({ paths: [options.path], kind: options.kind, refreshMs: options.refreshMs, log: options.log, onChange: onDue });
+      watching ??= watchPaths({ paths: [options.path], kind: options.kind, refreshMs: options.refreshMs, clock: options.clock, log: options.log, onChange: onDue });
       return watching.ready;
     },
     async close() {

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar';
+import { SingleTimer, repeatOn, type Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { watchEntry, whenReady, type EntryWatch } from './folder-watchers.js';
 import { statSignature, type PathKind } from './stat-signature.js';
@@ -14,6 +15,8 @@ export interface WatchPathsOptions {
    * events the kernel lost (inotify limits are per user).
    */
   readonly refreshMs: number;
+  /** The clock the settle and periodic checks run on. */
+  readonly clock: Clock;
   readonly log: Logger;
   /** Called with a reason on every event; the caller debounces and re-reads. */
   readonly onChange: (reason: string) => void;
@@ -131,26 +134,21 @@ export function watchPaths(options: WatchPathsOptions): PathWatch {
   };
 
   // Armed once per burst (not pushed back by each event), so a folder that never goes quiet is still checked.
-  let settleTimer: NodeJS.Timeout | undefined;
+  const settleTimer = new SingleTimer(options.clock, { keepAlive: false });
   function armSettleCheck(): void {
-    if (settleTimer !== undefined || closed) return;
-    settleTimer = setTimeout(() => {
-      settleTimer = undefined;
-      void compareWithDisk('settle check');
-    }, SETTLE_CHECK_MS);
-    settleTimer.unref();
+    if (settleTimer.pending || closed) return;
+    settleTimer.schedule(SETTLE_CHECK_MS, () => void compareWithDisk('settle check'));
   }
 
   start();
-  const timer = setInterval(() => void compareWithDisk('periodic check'), options.refreshMs);
-  timer.unref();
+  const periodicTimer = repeatOn(options.clock, options.refreshMs, () => void compareWithDisk('periodic check'));
 
   return {
     ready,
     async close() {
       closed = true;
-      clearInterval(timer);
-      clearTimeout(settleTimer);
+      periodicTimer.cancel();
+      settleTimer.cancel();
       await closeAll();
     },
   };

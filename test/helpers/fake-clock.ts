@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.js';
+import type { Clock, TimerOptions } from '../../src/clock.js';
 
 /** Lets every pending promise job run (setImmediate comes after all of them). */
 export function settle(): Promise<void> {
@@ -13,16 +13,16 @@ export function settle(): Promise<void> {
 export class FakeClock implements Clock {
   #now = 1_000_000;
   #nextId = 1;
-  readonly #timers = new Map<number, { readonly at: number; readonly callback: () => void }>();
+  readonly #timers = new Map<number, { readonly at: number; readonly callback: () => void; readonly keepAlive: boolean }>();
   randomValue = 0.5;
 
   now(): number {
     return this.#now;
   }
 
-  setTimeout(callback: () => void, ms: number): unknown {
+  setTimeout(callback: () => void, ms: number, options?: TimerOptions): unknown {
     const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), callback });
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), callback, keepAlive: options?.keepAlive !== false });
     return id;
   }
 
@@ -37,6 +37,11 @@ export class FakeClock implements Clock {
   /** How many timers are waiting. */
   get pending(): number {
     return this.#timers.size;
+  }
+
+  /** How many of the waiting timers would keep a real process alive. */
+  get keepingAlive(): number {
+    return [...this.#timers.values()].filter((timer) => timer.keepAlive).length;
   }
 
   /** Moves time forward by `ms`, running each timer due on the way. */

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sourceCommon } from '../helpers/source-config.js';
 import type { AwsSourceConfig } from '../../src/config/config.js';
 import { PermissionError, SecretDataError, SecretvisorError, SourceUnavailableError, describeError } from '../../src/errors.js';
+import { systemClock } from '../../src/clock.js';
 import type { Logger } from '../../src/log.js';
 import { createAwsSource } from '../../src/sources/aws/aws-source.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
@@ -52,6 +53,7 @@ function open(overrides: Partial<AwsSourceConfig> = {}, context: { service?: str
   const source = createAwsSource({
     config: awsConfig(overrides),
     log: captureLogger(),
+    clock: systemClock,
     env: process.env,
     service: context.service ?? 'worker',
     pool: context.pool,

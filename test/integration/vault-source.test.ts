@@ -5,6 +5,7 @@ import { captureLog, vaultSourceConfig, waitUntil } from '../servers/vault/fixtu
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 import { makeTestCertificate } from '../servers/vault/tls.js';
+import { systemClock } from '../../src/clock.js';
 import { createVaultSource } from '../../src/sources/vault/vault-source.js';
 import type { VaultSourceConfig } from '../../src/config/config.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
@@ -32,6 +33,7 @@ function open(overrides: Partial<VaultSourceConfig> & { path: string }, env: Nod
   const source = createVaultSource({
     config: vaultSourceConfig({ address: vault.address, ...overrides }),
     log: capture.log,
+    clock: systemClock,
     env,
     service: undefined,
     pool: undefined,

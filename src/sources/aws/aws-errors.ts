@@ -1,6 +1,6 @@
 import { formatSize } from '../../config/size.js';
-import { ConfigError, PermissionError, SecretDataError, SecretvisorError, SourceUnavailableError } from '../../errors.js';
-import { awsFailureKind, sourceFailure } from '../failure-kind.js';
+import { ConfigError, SecretDataError, SecretvisorError } from '../../errors.js';
+import { sourceFailure, type RemoteFailureKind } from '../failure-kind.js';
 import { AssumeRoleError } from './aws-client.js';
 import { ResponseTooLargeError } from './response-cap.js';
 import { oneLine } from '../../lib/one-line.js';
@@ -35,30 +35,45 @@ const MAX_DETAIL_LENGTH = 300;
 const REGION_ERROR = /^Region (is missing|not accepted)/;
 
 const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
+/** Access refused by a policy, or by a role's trust policy or ExternalId when assuming it. */
 const DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
 const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'RequestExpired']);
-const BAD_CREDENTIALS = new Set([
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'MissingAuthenticationTokenException',
-]);
+/** Credentials AWS does not accept: waiting does not change them. */
+const REFUSED_CREDENTIALS = new Set(['UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException', 'SignatureDoesNotMatch']);
+/** A request that reached AWS unsigned or half signed: the credentials are worth checking, but it is retried. */
+const UNSIGNED = new Set(['IncompleteSignature', 'MissingAuthenticationToken', 'MissingAuthenticationTokenException']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'TimeoutError']);
 
 /**
- * Turns whatever an AWS call threw into a SecretvisorError naming the source,
- * the secret and the AWS error code, with a hint. Access refused (a policy,
- * a role's trust policy or ExternalId, unrecognised credentials) is a
- * PermissionError (77) and an unknown secret a NotFoundError (66), both
- * reported at once; every other AWS or network failure is a
- * SourceUnavailableError (retried by the supervisor); a missing region is a
- * ConfigError. The SDK error is not kept as `cause`, so no
- * response body can reach a log through it.
+ * What an AWS call threw (the SDK's error, or the assume-role's), in the
+ * shared vocabulary, the one mapping of the AWS clients: `AccessDenied*` and
+ * credentials AWS does not recognise are `denied`; `ResourceNotFoundException`
+ * is `not-found`; throttling in any of its spellings is `throttled`; network
+ * errors and timeouts are `unreachable`; a 5xx is a `server-error`; anything
+ * else (expired credentials the SDK may refresh, no credentials) is `other`.
  */
-export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorError {
+export function awsFailureKind(error: unknown): RemoteFailureKind {
+  return kindOf(describeFailure(error instanceof AssumeRoleError ? error.cause : error));
+}
+
+function kindOf({ code, status }: AwsFailure): RemoteFailureKind {
+  if (DENIED.has(code) || REFUSED_CREDENTIALS.has(code)) return 'denied';
+  if (code === 'ResourceNotFoundException') return 'not-found';
+  if (THROTTLING.has(code)) return 'throttled';
+  if (NETWORK.has(code)) return 'unreachable';
+  if (status !== undefined && status >= 500) return 'server-error';
+  return 'other';
+}
+
+/**
+ * Turns whatever an AWS call threw into a SecretvisorError naming the source,
+ * the secret and the AWS error code, with a hint, by its {@link awsFailureKind}:
+ * denied is a PermissionError (77) and not-found a NotFoundError (66), both
+ * reported at once; every other kind a SourceUnavailableError (retried by
+ * the supervisor); a missing region is a ConfigError. The SDK error is not
+ * kept as `cause`, so no response body can reach a log through it.
+ */
+export function toAwsSourceError(error: unknown, site: AwsCallSite): SecretvisorError {
   if (error instanceof SecretvisorError) return error;
   const roleArn = error instanceof AssumeRoleError ? error.roleArn : undefined;
   const failure = describeFailure(error instanceof AssumeRoleError ? error.cause : error);
@@ -78,27 +93,10 @@ export function toSourceError(error: unknown, site: AwsCallSite): SecretvisorErr
   const operation = roleArn === undefined ? site.operation : `assuming role ${roleArn}`;
   const status = failure.status === undefined ? '' : ` (HTTP ${failure.status})`;
   const detail = failure.detail === undefined ? '' : `: ${failure.detail}`;
-  return sourceFailure(awsFailureKind(failure.code), `${where}: ${operation} for ${subject} failed: ${failure.code}${status}${detail}`, {
-    hint: hintFor(failure, roleArn !== undefined, ssm),
+  const kind = kindOf(failure);
+  return sourceFailure(kind, `${where}: ${operation} for ${subject} failed: ${failure.code}${status}${detail}`, {
+    hint: getAwsFailureHint(failure.code, kind, { assumingRole: roleArn !== undefined, ssm }),
   });
-}
-
-/**
- * The start-up verdict on a converted AWS error: AccessDenied (on the call or
- * the assume-role) will not heal by waiting, so it becomes a PermissionError
- * (exit 77 at once) instead of being retried until startup.timeout. Kept to
- * this one function so a shared fail-fast classification can absorb it.
- */
-export function failFastAtStartup(error: unknown, converted: SecretvisorError): SecretvisorError {
-  const cause = error instanceof AssumeRoleError ? error.cause : error;
-  if (!(converted instanceof SourceUnavailableError) || !(cause instanceof Error) || !DENIED.has(cause.name)) return converted;
-  return new PermissionError(converted.message, { hint: converted.hint });
-}
-
-/** True when AWS answered ThrottlingException (or its STS and EC2 spellings). */
-export function isThrottlingError(error: unknown): boolean {
-  const cause = error instanceof AssumeRoleError ? error.cause : error;
-  return cause instanceof Error && THROTTLING.has(cause.name);
 }
 
 /** True when AWS refused the credentials as expired: cached credentials are stale and a new client should fetch fresh ones. */
@@ -121,35 +119,34 @@ function describeFailure(error: unknown): AwsFailure {
   return { code: error.name, status: undefined, detail: safe ? oneLine(error.message, MAX_DETAIL_LENGTH) : undefined };
 }
 
-function hintFor(failure: AwsFailure, assumingRole: boolean, ssm: boolean): string | undefined {
-  const { code } = failure;
-  if (THROTTLING.has(code)) {
-    return 'AWS is throttling these requests; secretvisor retries with backoff. If it persists, raise `refresh` or spread the fleet';
-  }
-  if (code === 'ResourceNotFoundException') {
-    return 'check `secretId` and `region`: the secret must exist in that account and region';
-  }
-  if (DENIED.has(code)) {
-    return assumingRole
-      ? "check that the role's trust policy lets secretvisor's identity call sts:AssumeRole and that `externalId` matches its sts:ExternalId condition"
-      : ssm
-        ? 'allow ssm:GetParametersByPath (for `path`) or ssm:GetParameters (for `names`) on these parameters, and kms:Decrypt on the key of SecureString ones, for the identity secretvisor uses'
-        : 'allow secretsmanager:DescribeSecret and secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key) for the identity secretvisor uses';
-  }
+const CHECK_CREDENTIALS = 'check the AWS credentials secretvisor uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the instance or task role)';
+
+/** The usual fix for a failure of this kind (and code within it); undefined when there is none to suggest. */
+function getAwsFailureHint(code: string, kind: RemoteFailureKind, call: { readonly assumingRole: boolean; readonly ssm: boolean }): string | undefined {
   if (EXPIRED.has(code)) {
     return 'the AWS credentials secretvisor uses have expired: renew them, or use a role or instance profile the SDK refreshes itself';
   }
-  if (BAD_CREDENTIALS.has(code)) {
-    return 'check the AWS credentials secretvisor uses (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the instance or task role)';
-  }
+  if (UNSIGNED.has(code)) return CHECK_CREDENTIALS;
   if (code === 'CredentialsProviderError') {
     return "give secretvisor AWS credentials through the SDK's default chain: environment variables, a profile, or an instance or task role";
   }
-  if (NETWORK.has(code)) {
-    return 'check that this host can reach the endpoint (VPC endpoint, proxy, security groups, DNS); secretvisor retries with backoff';
+  switch (kind) {
+    case 'throttled':
+      return 'AWS is throttling these requests; secretvisor retries with backoff. If it persists, raise `refresh` or spread the fleet';
+    case 'not-found':
+      return 'check `secretId` and `region`: the secret must exist in that account and region';
+    case 'denied':
+      if (!DENIED.has(code)) return CHECK_CREDENTIALS;
+      return call.assumingRole
+        ? "check that the role's trust policy lets secretvisor's identity call sts:AssumeRole and that `externalId` matches its sts:ExternalId condition"
+        : call.ssm
+          ? 'allow ssm:GetParametersByPath (for `path`) or ssm:GetParameters (for `names`) on these parameters, and kms:Decrypt on the key of SecureString ones, for the identity secretvisor uses'
+          : 'allow secretsmanager:DescribeSecret and secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key) for the identity secretvisor uses';
+    case 'unreachable':
+      return 'check that this host can reach the endpoint (VPC endpoint, proxy, security groups, DNS); secretvisor retries with backoff';
+    case 'server-error':
+      return "an error on AWS's side; secretvisor retries with backoff";
+    case 'other':
+      return undefined;
   }
-  if (failure.status !== undefined && failure.status >= 500) {
-    return "an error on AWS's side; secretvisor retries with backoff";
-  }
-  return undefined;
 }

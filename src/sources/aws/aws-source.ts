@@ -1,10 +1,10 @@
 import type { AwsSourceConfig } from '../../config/config.js';
 import { SourceUnavailableError } from '../../errors.js';
+import { RefreshTimer } from '../refresh-timer.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { acquireClient, type ClientLease } from './aws-client.js';
-import { toSourceError } from './aws-errors.js';
+import { toAwsSourceError } from './aws-errors.js';
 import { holdClient } from './held-client.js';
-import { startRefreshTimer, type RefreshTimer } from './refresh-timer.js';
 import { getRoleSessionName } from './role-session-name.js';
 import { mapSecretValue } from './secret-values.js';
 import { findVersionWithStage } from './version-stage.js';
@@ -20,7 +20,8 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
   const { config } = context;
   const log = context.log.child({ source: config.name, secretId: config.secretId });
   let last: Snapshot | undefined;
-  let timer: RefreshTimer | undefined;
+  let onDue: ((reason: string) => void) | undefined;
+  const refresh = new RefreshTimer({ clock: context.clock, refreshMs: config.refreshMs, onDue: (reason) => onDue?.(reason) });
 
   const aws = holdClient<ClientLease>({
     acquire: () =>
@@ -33,7 +34,7 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
         maxResponseBytes: config.maxResponseBytes,
       }),
     log,
-    toError: (operation, error) => toSourceError(error, { source: config.name, secretId: config.secretId, operation }),
+    toError: (operation, error) => toAwsSourceError(error, { source: config.name, secretId: config.secretId, operation }),
   });
 
   return {
@@ -79,14 +80,14 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
       return last;
     },
 
-    watch(onDue: (reason: string) => void): void {
-      timer?.stop();
-      timer = startRefreshTimer({ intervalMs: config.refreshMs, onDue: () => onDue('refresh') });
+    watch(callback: (reason: string) => void): void {
+      onDue = callback;
+      refresh.start();
     },
 
     async close(): Promise<void> {
-      timer?.stop();
-      timer = undefined;
+      onDue = undefined;
+      refresh.stop();
       await aws.release();
     },
   };

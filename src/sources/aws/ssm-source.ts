@@ -3,11 +3,11 @@ import { formatDuration } from '../../config/duration.js';
 import { SecretDataError, SourceUnavailableError } from '../../errors.js';
 import { backoffDelay } from '../../watch/backoff.js';
 import { digestEntries } from '../content-digest.js';
+import { RefreshTimer } from '../refresh-timer.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { acquireSsmClient, type SsmClientLease } from './aws-client.js';
-import { failFastAtStartup, isThrottlingError, toSourceError } from './aws-errors.js';
+import { awsFailureKind, toAwsSourceError } from './aws-errors.js';
 import { holdClient } from './held-client.js';
-import { startRefreshTimer, type RefreshTimer } from './refresh-timer.js';
 import { getRoleSessionName } from './role-session-name.js';
 import { chunk, lastModified, mapParameters, versionSignature, type RawParameter } from './ssm-parameters.js';
 
@@ -28,11 +28,12 @@ const THROTTLE_BACKOFF_INITIAL_MS = 2_000;
  * fleet really slows down; AccessDenied at start-up fails at once (exit 77).
  */
 export function createSsmSource(context: SourceContext<SsmSourceConfig>): SecretSource {
-  const { config } = context;
+  const { config, clock } = context;
   const subject = config.path ?? (config.names ?? []).join(', ');
   const log = context.log.child({ source: config.name, ...(config.path === undefined ? { names: config.names } : { path: config.path }) });
   let last: { readonly snapshot: Snapshot; readonly signature: string } | undefined;
-  let timer: RefreshTimer | undefined;
+  let onDue: ((reason: string) => void) | undefined;
+  const refresh = new RefreshTimer({ clock, refreshMs: config.refreshMs, onDue: (reason) => onDue?.(reason) });
   let throttles = 0;
   let quietUntil = 0;
 
@@ -98,7 +99,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
   };
 
   const fetchParameters = async (signal: AbortSignal): Promise<RawParameter[]> => {
-    const waitMs = quietUntil - Date.now();
+    const waitMs = quietUntil - clock.now();
     if (waitMs > 0) {
       throw new SourceUnavailableError(
         `aws-ssm source "${config.name}": AWS throttled the last request for parameters "${subject}"; not asking again for ${formatDuration(waitMs)}`,
@@ -111,14 +112,17 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
       return parameters;
     } catch (thrown) {
       if (!(thrown instanceof FailedCall)) throw thrown;
-      if (isThrottlingError(thrown.error)) {
-        const delayMs = backoffDelay(throttles, { initialMs: THROTTLE_BACKOFF_INITIAL_MS, maxMs: Math.max(THROTTLE_BACKOFF_INITIAL_MS, config.refreshMs) });
+      if (awsFailureKind(thrown.error) === 'throttled') {
+        const delayMs = backoffDelay(throttles, {
+          initialMs: THROTTLE_BACKOFF_INITIAL_MS,
+          maxMs: Math.max(THROTTLE_BACKOFF_INITIAL_MS, config.refreshMs),
+          random: () => clock.random(),
+        });
         throttles += 1;
-        quietUntil = Date.now() + delayMs;
+        quietUntil = clock.now() + delayMs;
         log.warn({ throttles, quietMs: delayMs }, `AWS is throttling Parameter Store reads; backing off for ${formatDuration(delayMs)}`);
       }
-      const converted = toSourceError(thrown.error, { source: config.name, secretId: subject, operation: thrown.operation, service: 'ssm' });
-      throw last === undefined ? failFastAtStartup(thrown.error, converted) : converted;
+      throw toAwsSourceError(thrown.error, { source: config.name, secretId: subject, operation: thrown.operation, service: 'ssm' });
     }
   };
 
@@ -142,14 +146,14 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
       return snapshot;
     },
 
-    watch(onDue: (reason: string) => void): void {
-      timer?.stop();
-      timer = startRefreshTimer({ intervalMs: config.refreshMs, onDue: () => onDue('refresh') });
+    watch(callback: (reason: string) => void): void {
+      onDue = callback;
+      refresh.start();
     },
 
     async close(): Promise<void> {
-      timer?.stop();
-      timer = undefined;
+      onDue = undefined;
+      refresh.stop();
       await aws.release();
     },
   };

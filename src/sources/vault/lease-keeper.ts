@@ -1,9 +1,9 @@
 import type { Logger } from '../../log.js';
 import type { SecretValue } from '../../secret-value.js';
-import { SingleTimer, type VaultClock } from './vault-clock.js';
+import { SingleTimer, type Clock } from '../../clock.js';
 import { VaultRequestError, type VaultHttp } from './vault-http.js';
 import { getNumber } from './json-fields.js';
-import { getFailureReason, isDenied } from './vault-failure.js';
+import { getFailureReason, vaultFailureKind } from './vault-failure.js';
 import { getReissueDelay, getRenewDelay, getRetryDelay } from './schedule.js';
 import type { LeaseInfo } from './secret-response.js';
 import type { TokenSession } from './token-session.js';
@@ -12,7 +12,7 @@ import type { TokenSession } from './token-session.js';
 export interface LeaseKeeperOptions {
   readonly http: VaultHttp;
   readonly session: Pick<TokenSession, 'getToken' | 'handleRejected'>;
-  readonly clock: VaultClock;
+  readonly clock: Clock;
   readonly log: Logger;
   /** Called when the credentials must be re-issued: the next `read` then asks Vault for new ones. */
   readonly onReissue: (reason: string) => void;
@@ -47,7 +47,7 @@ export class LeaseKeeper {
 
   constructor(options: LeaseKeeperOptions) {
     this.#options = options;
-    this.#timer = new SingleTimer(options.clock);
+    this.#timer = new SingleTimer(options.clock, { keepAlive: false });
   }
 
   /** Starts keeping newly issued credentials (issued with `issuedWith`); the ones held before are kept only to be revoked. */
@@ -152,7 +152,7 @@ export class LeaseKeeper {
       return;
     }
     const deadline = getReissueDelay(remaining, this.#options.clock.random());
-    if (isDenied(error) && token !== undefined && !(await this.#options.session.handleRejected(token))) {
+    if (vaultFailureKind(error, 'read') === 'denied' && token !== undefined && !(await this.#options.session.handleRejected(token))) {
       const message = "the token's policy does not allow renewing the lease; it will be re-issued before it expires";
       this.#options.log.warn({ leaseId: lease.info.id }, message);
       this.#timer.schedule(deadline, () => this.#markDue('the lease is near its end and cannot be renewed'));

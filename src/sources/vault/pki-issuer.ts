@@ -2,7 +2,7 @@ import { ConfigError, SecretvisorError } from '../../errors.js';
 import type { PkiIssueConfig } from '../../config/config.js';
 import type { Logger } from '../../log.js';
 import type { Snapshot } from '../source.js';
-import { SingleTimer, type VaultClock } from './vault-clock.js';
+import { SingleTimer, type Clock } from '../../clock.js';
 import { VaultRequestError, type VaultCall } from './vault-http.js';
 import { describeFailure, getFailureReason, toVaultSourceError } from './vault-failure.js';
 import { parseIssuedCertificate, type IssuedCertificate } from './pki-certificate.js';
@@ -21,7 +21,7 @@ export interface CertificateIssuerOptions {
   readonly address: string;
   /** `vault source "tls"`. */
   readonly what: string;
-  readonly clock: VaultClock;
+  readonly clock: Clock;
   readonly log: Logger;
   /** Called when the held certificate is due for re-issue: the next `issue` asks Vault for a new one. */
   readonly onDue: (reason: string) => void;
@@ -51,7 +51,7 @@ export class CertificateIssuer {
 
   constructor(options: CertificateIssuerOptions) {
     this.#options = options;
-    this.#timer = new SingleTimer(options.clock);
+    this.#timer = new SingleTimer(options.clock, { keepAlive: false });
   }
 
   /** The certificate held, while it is not due for re-issue. */

@@ -1,17 +1,17 @@
 import type { Logger } from '../../log.js';
 import type { SecretValue } from '../../secret-value.js';
-import { SingleTimer, type VaultClock } from './vault-clock.js';
+import { SingleTimer, type Clock } from '../../clock.js';
 import { raceAbort, type VaultHttp } from './vault-http.js';
 import { getNumber, getObject } from './json-fields.js';
 import type { VaultLogin } from './vault-login.js';
-import { getFailureReason, isDenied } from './vault-failure.js';
+import { getFailureReason, vaultFailureKind } from './vault-failure.js';
 import { getRenewDelay, getRetryDelay } from './schedule.js';
 
 /** What a {@link TokenSession} needs: how to log in, and the client and clock to renew with. */
 export interface TokenSessionOptions {
   readonly http: VaultHttp;
   readonly login: () => Promise<VaultLogin>;
-  readonly clock: VaultClock;
+  readonly clock: Clock;
   readonly log: Logger;
 }
 
@@ -46,7 +46,7 @@ export class TokenSession {
 
   constructor(options: TokenSessionOptions) {
     this.#options = options;
-    this.#timer = new SingleTimer(options.clock);
+    this.#timer = new SingleTimer(options.clock, { keepAlive: false });
   }
 
   /** A live token: the held one, or a fresh login (shared with any login already under way). */
@@ -57,7 +57,7 @@ export class TokenSession {
   }
 
   /**
-   * After Vault answered 403 to a request made with `token`: checks whether
+   * After Vault denied a request made with `token` (401, 403): checks whether
    * the token itself is dead (then drops it, so the next `getToken` logs in)
    * or only the policy refused. True when retrying with a new token may help.
    */
@@ -69,7 +69,7 @@ export class TokenSession {
       return false;
     } catch (error) {
       if (this.#held !== held) return true;
-      if (!isDenied(error)) return false;
+      if (vaultFailureKind(error, 'read') !== 'denied') return false;
       this.#options.log.warn('Vault no longer accepts the token (revoked or expired); authenticating again');
       this.#held = undefined;
       this.#timer.cancel();

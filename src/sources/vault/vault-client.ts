@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Clock } from '../../clock.js';
 import { ConfigError, SecretvisorError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { getRequestError, type VaultHttp } from './vault-http.js';
@@ -12,6 +13,8 @@ export interface VaultClientOptions {
   /** PEM file of the CA to trust: the source's `caCert`, which config already defaults to VAULT_CACERT. */
   readonly caCertFile: string | undefined;
   readonly timeoutMs: number;
+  /** The clock the timeout runs on. */
+  readonly clock: Clock;
   /** VAULT_SKIP_VERIFY as secretvisor received it. */
   readonly skipVerify: boolean;
   /** Origins a redirect may lead to (`followRedirects`); empty: none. */

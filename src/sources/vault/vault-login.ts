@@ -3,8 +3,8 @@ import { SecretValue } from '../../secret-value.js';
 import type { RawVaultAuth } from '../../config/schema.js';
 import type { VaultHttp } from './vault-http.js';
 import { VaultRequestError } from './vault-http.js';
-import { describeFailure, toVaultSourceError } from './vault-failure.js';
-import { sourceFailure, vaultFailureKind } from '../failure-kind.js';
+import { describeFailure, toVaultSourceError, vaultFailureKind } from './vault-failure.js';
+import { sourceFailure } from '../failure-kind.js';
 import { getNumber, getObject } from './json-fields.js';
 import { readAppRoleCredentials, readJwtCredential, readKubernetesJwt, readTokenCredential, type CredentialInput } from './vault-credentials.js';
 import { signCallerIdentity } from './aws-iam-login.js';
@@ -71,7 +71,7 @@ async function callLogin(options: LoginOptions, call: Parameters<VaultHttp['call
   try {
     return await options.http.call(call);
   } catch (error) {
-    if (error instanceof VaultRequestError && vaultFailureKind(error.status, 'login') === 'denied') {
+    if (error instanceof VaultRequestError && vaultFailureKind(error, 'login') === 'denied') {
       throw sourceFailure('denied', `${options.credentials.what}: Vault refused the ${action}: ${describeFailure(error)}`, {
         hint: getRefusalHint(options.auth),
       });

@@ -4,22 +4,20 @@ import type { VaultSourceConfig } from '../../config/config.js';
 import { readSecretFile } from '../read-secret-file.js';
 import type { SecretSource, Snapshot, SourceContext } from '../source.js';
 import { createVaultClient, getSkipVerify, type VaultClientOptions } from './vault-client.js';
-import { systemClock, type VaultClock } from './vault-clock.js';
 import type { VaultCall, VaultHttp } from './vault-http.js';
-import { isDenied, toVaultSourceError } from './vault-failure.js';
+import { toVaultSourceError, vaultFailureKind } from './vault-failure.js';
 import { loginVault } from './vault-login.js';
 import { TokenSession } from './token-session.js';
 import { getSessionKey, sharedSessions, type SessionRegistry } from './session-registry.js';
 import type { SharedHandle } from '../../lib/shared-by-key.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { RefreshTimer } from './refresh-timer.js';
+import { RefreshTimer } from '../refresh-timer.js';
 import { parseSecretResponse, type SecretKind } from './secret-response.js';
 import type { CredentialInput } from './vault-credentials.js';
 import { CertificateIssuer } from './pki-issuer.js';
 
 /** Side effects of a Vault source, replaceable in tests; production defaults otherwise. */
 export interface VaultSourceOptions {
-  readonly clock?: VaultClock;
   readonly createClient?: (options: VaultClientOptions) => Promise<VaultHttp>;
   readonly sessions?: SessionRegistry;
 }
@@ -43,7 +41,7 @@ interface Parts {
  */
 export function createVaultSource(context: SourceContext<VaultSourceConfig>, options: VaultSourceOptions = {}): SecretSource {
   const { config } = context;
-  const clock = options.clock ?? systemClock;
+  const { clock } = context;
   const sessions = options.sessions ?? sharedSessions;
   const sessionKey = getSessionKey(config);
   const what = `vault source "${config.name}"`;
@@ -72,6 +70,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
       namespace: config.namespace,
       caCertFile: config.caCert,
       timeoutMs: config.timeoutMs,
+      clock,
       skipVerify: getSkipVerify(context.env),
       redirectOrigins: config.redirectOrigins,
       maxResponseBytes: config.maxResponseBytes,
@@ -100,7 +99,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
     try {
       return { response: await parts.http.call({ ...request, token }), token };
     } catch (error) {
-      if (!isDenied(error) || !(await parts.session.handleRejected(token))) throw error;
+      if (vaultFailureKind(error, 'read') !== 'denied' || !(await parts.session.handleRejected(token))) throw error;
       const fresh = await parts.session.getToken(request.signal);
       return { response: await parts.http.call({ ...request, token: fresh }), token: fresh };
     }

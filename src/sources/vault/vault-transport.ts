@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Clock } from '../../clock.js';
 import { SecretDataError } from '../../errors.js';
 import { formatSize } from '../../config/size.js';
 import type { Logger } from '../../log.js';
@@ -14,8 +15,9 @@ export interface TransportOptions {
   /** PEM text of the CA to trust; undefined: the system's. */
   readonly ca: string | undefined;
   readonly skipVerify: boolean;
-  /** The whole call, redirect included, must be answered within this. */
+  /** The whole call, redirect included, must be answered within this, on this clock. */
   readonly timeoutMs: number;
+  readonly clock: Clock;
   /** Origins a redirect may lead to; empty: none is followed. */
   readonly redirectOrigins: ReadonlySet<string>;
   readonly maxResponseBytes: number;
@@ -49,7 +51,7 @@ export function createVaultTransport(options: TransportOptions): VaultTransport 
   const base = new URL(options.address.replace(/\/+$/, '') + '/v1/');
   return async (call) => {
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+    const timer = options.clock.setTimeout(() => deadline.abort(), options.timeoutMs);
     const signal = call.signal === undefined ? deadline.signal : AbortSignal.any([deadline.signal, call.signal]);
     try {
       let url = new URL(call.path.replace(/^\/+/, ''), base);
@@ -70,7 +72,7 @@ export function createVaultTransport(options: TransportOptions): VaultTransport 
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      options.clock.clearTimeout(timer);
     }
   };
 

@@ -7,6 +7,7 @@ import { parseDotenv } from '../../../src/sources/parse-dotenv.js';
 import { createDotenvSource } from '../../../src/sources/dotenv-source.js';
 import type { DotenvSourceConfig } from '../../../src/config/config.js';
 import { ExitCode, SecretvisorError, describeError } from '../../../src/errors.js';
+import { systemClock } from '../../../src/clock.js';
 import { silentLogger } from '../../../src/log.js';
 import { tempDir, writeSecretFile } from '../../helpers/tmp.js';
 
@@ -35,7 +36,7 @@ function dotenvSource(path: string) {
     path,
     generate: new Map(),
   };
-  return createDotenvSource({ config, log: silentLogger(), env: {}, service: undefined, pool: undefined });
+  return createDotenvSource({ config, log: silentLogger(), clock: systemClock, env: {}, service: undefined, pool: undefined });
 }
 
 const LINE_PIECES = ['A', 'KEY_1', 'export ', '=', ':', ' ', '\t', '"', "'", '`', '\\', '#', '\n', '\r\n', '\r', '\u0000', '\u2028', '\uFEFF', 'é', '🔑', '$', '${A}', MARKER];

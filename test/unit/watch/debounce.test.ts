@@ -19,7 +19,7 @@ describe('Debouncer', () => {
 
   it('still flushes within maxWait while events never stop', () => {
     const flushes: number[] = [];
-    const debouncer = new Debouncer(100, () => flushes.push(Date.now()), 1_000);
+    const debouncer = new Debouncer(100, () => flushes.push(Date.now()), { maxWaitMs: 1_000 });
     const start = Date.now();
     for (let t = 0; t < 3_000; t += 10) {
       debouncer.add('a');

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/clock.js';
 import { createLogger } from '../../../src/log.js';
 import { watchPaths, type PathWatch } from '../../../src/watch/file-watcher.js';
 import { tempDir, writeSecretFile } from '../../helpers/tmp.js';
@@ -39,6 +40,7 @@ async function watchFile(path: string): Promise<Watched> {
     kind: 'file',
     refreshMs: HOUR_MS,
     log: createLogger({ level: 'trace', format: 'json', destination }),
+    clock: systemClock,
     onChange: (reason) => {
       reasons.push({ reason, at: performance.now() });
       wake?.();

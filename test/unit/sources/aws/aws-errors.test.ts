@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SecretDataError } from '../../../../src/errors.js';
 import { AssumeRoleError } from '../../../../src/sources/aws/aws-client.js';
-import { toSourceError } from '../../../../src/sources/aws/aws-errors.js';
+import { awsFailureKind, toAwsSourceError } from '../../../../src/sources/aws/aws-errors.js';
 import { expectNoLeak, randomSecret } from '../../../helpers/secrets.js';
 
 const site = { source: 'finance', secretId: 'noxus/pools/finance', operation: 'DescribeSecret' };
@@ -14,7 +14,7 @@ function systemError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code, syscall: 'connect' });
 }
 
-describe('toSourceError', () => {
+describe('toAwsSourceError', () => {
   it.each([
     [serviceError('ThrottlingException', 400, 'Rate exceeded'), 'ThrottlingException (HTTP 400): Rate exceeded', 'refresh', 69],
     [serviceError('InternalServiceError', 500, 'oops'), 'InternalServiceError (HTTP 500)', 'retries', 69],
@@ -24,8 +24,12 @@ describe('toSourceError', () => {
     [serviceError('UnrecognizedClientException', 400, 'invalid'), 'UnrecognizedClientException', 'AWS_ACCESS_KEY_ID', 77],
     [systemError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'), 'ECONNREFUSED: connect ECONNREFUSED', 'reach the endpoint', 69],
     [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'CredentialsProviderError', 'default chain', 69],
+    [serviceError('MissingAuthenticationTokenException', 400, 'missing'), 'MissingAuthenticationTokenException', 'AWS_ACCESS_KEY_ID', 69],
+    [serviceError('SignatureDoesNotMatch', 403, 'signature'), 'SignatureDoesNotMatch', 'AWS_ACCESS_KEY_ID', 77],
+    [serviceError('ServiceUnavailable', 503, 'unavailable'), 'ServiceUnavailable (HTTP 503)', 'retries', 69],
+    [systemError('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:443'), 'ETIMEDOUT', 'reach the endpoint', 69],
   ])('names the AWS code of %s with a hint and its exit code', (error, text, hint, code) => {
-    const converted = toSourceError(error, site);
+    const converted = toAwsSourceError(error, site);
     // Denied (77) and not found (66) are reported at once; the rest is an outage, retried (69).
     expect(converted.exitCode).toBe(code);
     expect(converted.message).toBe(
@@ -37,7 +41,7 @@ describe('toSourceError', () => {
   });
 
   it('says which role could not be assumed, with the trust-policy hint', () => {
-    const converted = toSourceError(
+    const converted = toAwsSourceError(
       new AssumeRoleError('arn:aws:iam::1:role/r', serviceError('AccessDenied', 403, 'not authorized')),
       site,
     );
@@ -47,7 +51,7 @@ describe('toSourceError', () => {
 
   it('drops the text of errors that may quote a response body', () => {
     const body = randomSecret('response-body');
-    const converted = toSourceError(new SyntaxError(`Unexpected token 'x', "${body}" is not valid JSON`), site);
+    const converted = toAwsSourceError(new SyntaxError(`Unexpected token 'x', "${body}" is not valid JSON`), site);
     expect(converted.message).toContain('failed: SyntaxError');
     expectNoLeak(`${converted.message} ${converted.hint ?? ''}`, 'error message');
   });
@@ -55,7 +59,7 @@ describe('toSourceError', () => {
   it.each(['Region is missing', 'Region not accepted: region="" is not a valid hostname component.'])(
     'turns "%s" into a config error (exit 78)',
     (message) => {
-      const converted = toSourceError(new Error(message), site);
+      const converted = toAwsSourceError(new Error(message), site);
       expect(converted).toBeInstanceOf(ConfigError);
       expect(converted.exitCode).toBe(78);
       expect(converted.hint).toContain('AWS_REGION');
@@ -64,6 +68,34 @@ describe('toSourceError', () => {
 
   it('passes secretvisor errors through unchanged', () => {
     const original = new SecretDataError('bad data');
-    expect(toSourceError(original, site)).toBe(original);
+    expect(toAwsSourceError(original, site)).toBe(original);
+  });
+});
+
+describe('awsFailureKind: the AWS clients in the shared vocabulary', () => {
+  it.each<[string, unknown, string]>([
+    ['AccessDeniedException (a policy)', serviceError('AccessDeniedException', 400, 'denied'), 'denied'],
+    ['AccessDenied on the assume-role (trust policy, ExternalId)', new AssumeRoleError('arn:aws:iam::1:role/r', serviceError('AccessDenied', 403, 'not authorized')), 'denied'],
+    ['UnrecognizedClientException', serviceError('UnrecognizedClientException', 400, 'invalid'), 'denied'],
+    ['InvalidClientTokenId', serviceError('InvalidClientTokenId', 403, 'invalid'), 'denied'],
+    ['SignatureDoesNotMatch', serviceError('SignatureDoesNotMatch', 403, 'signature'), 'denied'],
+    ['InvalidSignatureException', serviceError('InvalidSignatureException', 400, 'signature'), 'denied'],
+    ['ResourceNotFoundException', serviceError('ResourceNotFoundException', 400, 'not found'), 'not-found'],
+    ['ThrottlingException', serviceError('ThrottlingException', 400, 'Rate exceeded'), 'throttled'],
+    ['Throttling (STS)', new AssumeRoleError('arn:aws:iam::1:role/r', serviceError('Throttling', 400, 'Rate exceeded')), 'throttled'],
+    ['TooManyRequestsException', serviceError('TooManyRequestsException', 429, 'slow down'), 'throttled'],
+    ['RequestLimitExceeded (EC2)', serviceError('RequestLimitExceeded', 503, 'limit'), 'throttled'],
+    ['ECONNREFUSED', systemError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'), 'unreachable'],
+    ['ENOTFOUND (DNS)', systemError('ENOTFOUND', 'getaddrinfo ENOTFOUND secretsmanager.example'), 'unreachable'],
+    ['an SDK timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError', code: 'TimeoutError' }), 'unreachable'],
+    ['InternalServiceError (HTTP 500)', serviceError('InternalServiceError', 500, 'oops'), 'server-error'],
+    ['ServiceUnavailable (HTTP 503)', serviceError('ServiceUnavailable', 503, 'unavailable'), 'server-error'],
+    ['ExpiredTokenException', serviceError('ExpiredTokenException', 400, 'expired'), 'other'],
+    ['MissingAuthenticationToken', serviceError('MissingAuthenticationToken', 403, 'missing'), 'other'],
+    ['CredentialsProviderError', Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'other'],
+    ['InvalidRequestException', serviceError('InvalidRequestException', 400, 'marked for deletion'), 'other'],
+    ['something that is no error', 'boom', 'other'],
+  ])('maps %s to %s', (_what, error, kind) => {
+    expect(awsFailureKind(error)).toBe(kind);
   });
 });

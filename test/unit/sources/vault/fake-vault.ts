@@ -1,10 +1,10 @@
 import { vi } from 'vitest';
-import { systemClock, type VaultClock } from '../../../../src/sources/vault/vault-clock.js';
+import { systemClock, type Clock } from '../../../../src/clock.js';
 import { VaultRequestError, type VaultCall, type VaultHttp } from '../../../../src/sources/vault/vault-http.js';
 import { silentLogger } from '../../../../src/log.js';
 
 /** The real clock (faked by `vi.useFakeTimers()`) with jitter pinned to `random`. */
-export function pinnedClock(random = 0): VaultClock {
+export function pinnedClock(random = 0): Clock {
   return { ...systemClock, random: () => random };
 }
 

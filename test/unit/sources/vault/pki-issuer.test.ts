@@ -161,11 +161,12 @@ describe('a vault source with pki', () => {
           maxResponseBytes: 1024 * 1024,
         },
         log: quietLog,
+        clock: pinnedClock(0),
         env: { VAULT_TOKEN: 'unit-test-token' },
         service: undefined,
         pool: undefined,
       },
-      { createClient: async () => http, sessions: createSessionRegistry(), clock: pinnedClock(0) },
+      { createClient: async () => http, sessions: createSessionRegistry() },
     );
     try {
       expect(source.leaseExpiresAt?.()).toBeUndefined();

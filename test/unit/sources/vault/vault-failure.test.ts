@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getRequestError, raceAbort, VaultRequestError } from '../../../../src/sources/vault/vault-http.js';
-import { getFailureHint, isDenied, toVaultSourceError } from '../../../../src/sources/vault/vault-failure.js';
+import { getVaultFailureHint, toVaultSourceError, vaultFailureKind } from '../../../../src/sources/vault/vault-failure.js';
 import { SourceUnavailableError } from '../../../../src/errors.js';
 import { SecretValue } from '../../../../src/secret-value.js';
 
@@ -73,8 +73,13 @@ describe('toVaultSourceError', () => {
     [503, 'Vault is sealed', 'unseal'],
     [500, 'internal error', 'server error'],
     [429, 'rate limit', 'rate-limiting'],
+    [401, 'unauthorized', 'policy'],
+    [400, 'bad request', 'auth settings'],
+    [404, 'Version 3 of the secret was deleted', 'undelete'],
+    [502, 'bad gateway', 'server error'],
+    [307, 'Vault redirected twice', 'server error'],
   ])('hints at the usual fix for status %s', (status, reason, hint) => {
-    expect(getFailureHint(new VaultRequestError(status, reason))).toContain(hint);
+    expect(getVaultFailureHint(new VaultRequestError(status, reason))).toContain(hint);
   });
 
   it('passes a SourceUnavailableError through', () => {
@@ -83,8 +88,44 @@ describe('toVaultSourceError', () => {
   });
 
   it('tells a 403 apart', () => {
-    expect(isDenied(new VaultRequestError(403, 'permission denied'))).toBe(true);
-    expect(isDenied(new VaultRequestError(404, ''))).toBe(false);
-    expect(isDenied(new Error('403'))).toBe(false);
+    expect(vaultFailureKind(new VaultRequestError(403, 'permission denied'), 'read')).toBe('denied');
+    expect(vaultFailureKind(new VaultRequestError(404, ''), 'read')).not.toBe('denied');
+    expect(vaultFailureKind(new Error('403'), 'read')).not.toBe('denied');
+  });
+});
+
+describe('vaultFailureKind: the Vault client in the shared vocabulary', () => {
+  it.each<[string, unknown, 'login' | 'read', string]>([
+    ['no answer within the timeout', new VaultRequestError(undefined, 'no answer within 2000ms'), 'read', 'unreachable'],
+    ['connection refused', new VaultRequestError(undefined, 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8200'), 'read', 'unreachable'],
+    ['an error that never reached Vault', new Error('socket hang up'), 'read', 'unreachable'],
+    ['401 at a read', new VaultRequestError(401, 'unauthorized'), 'read', 'denied'],
+    ['403 at a read (the policy)', new VaultRequestError(403, 'permission denied'), 'read', 'denied'],
+    ['403 at a login', new VaultRequestError(403, 'permission denied'), 'login', 'denied'],
+    ['400 at a login (invalid role or secret ID)', new VaultRequestError(400, 'invalid role or secret ID'), 'login', 'denied'],
+    ['400 at a read', new VaultRequestError(400, 'bad request'), 'read', 'other'],
+    ['404 at a read (no such path)', new VaultRequestError(404, ''), 'read', 'not-found'],
+    ['404 at a login (no such auth mount)', new VaultRequestError(404, 'no handler for route'), 'login', 'not-found'],
+    ['429 (rate limited)', new VaultRequestError(429, 'request path "secret/data/app": rate limit quota exceeded'), 'read', 'throttled'],
+    ['500', new VaultRequestError(500, 'internal error'), 'read', 'server-error'],
+    ['502 from a proxy', new VaultRequestError(502, 'bad gateway'), 'read', 'server-error'],
+    ['503 sealed', new VaultRequestError(503, 'Vault is sealed'), 'read', 'server-error'],
+    ['a redirect it refused to follow', new VaultRequestError(307, 'Vault redirected twice'), 'read', 'other'],
+  ])('maps %s to %4$s', (_what, error, during, kind) => {
+    expect(vaultFailureKind(error, during)).toBe(kind);
+  });
+
+  it.each<[number | undefined, number]>([
+    [undefined, 69],
+    [400, 69],
+    [401, 77],
+    [403, 77],
+    [404, 66],
+    [429, 69],
+    [502, 69],
+    [503, 69],
+  ])('a read failing with status %s exits %i at start-up (after the retries for 69)', (status, code) => {
+    const context = { what: 'vault source "core"', action: 'read secret/data/app', address: 'https://vault:8200' };
+    expect(toVaultSourceError(new VaultRequestError(status, 'x'), context).exitCode).toBe(code);
   });
 });
