@@ -49,7 +49,6 @@ function credentialFiles(config: VaultSourceConfig | AwsSourceConfig | SsmSource
     case 'approle':
       return [auth.roleIdFile, auth.secretIdFile].filter((path): path is string => path !== undefined);
     case 'kubernetes':
-      return auth.jwtFile === undefined ? [] : [auth.jwtFile];
     case 'jwt':
       return [auth.jwtFile];
     case 'aws':

@@ -10,6 +10,7 @@ import { parseSize } from './size.js';
 import type { RawConfig, RawGeneratedKey, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
+import { finalizeVaultAuth } from './finalize-vault-auth.js';
 import { finalizeMetrics } from '../health/metrics-config.js';
 import { assertNever } from '../lib/assert-never.js';
 import { finalizeReady } from './readiness-config.js';
@@ -122,7 +123,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         address,
         namespace: raw.namespace ?? defaults.env.VAULT_NAMESPACE,
         caCert: caCert === undefined ? undefined : absolute(caCert),
-        auth: finalizeVaultAuth(name, raw.auth ?? { method: 'token' }, absolute),
+        auth: finalizeVaultAuth(raw.auth ?? { method: 'token' }, { name, absolute, env: defaults.env }),
         revokeOnExit: raw.revokeOnExit ?? false,
         timeoutMs: parseDuration(raw.timeout ?? DEFAULTS.vaultTimeout),
         redirectOrigins: finalizeRedirects(name, address, raw.followRedirects ?? 'never'),
@@ -223,36 +224,6 @@ function finalizeRedirects(name: string, address: string, follow: 'never' | 'sam
     origins.add(url.origin);
   }
   return origins;
-}
-
-function finalizeVaultAuth(
-  name: string,
-  auth: NonNullable<Extract<RawSource, { type: 'vault' }>['auth']>,
-  absolute: (path: string) => string,
-) {
-  switch (auth.method) {
-    case 'token':
-      return { ...auth, tokenFile: auth.tokenFile === undefined ? undefined : absolute(auth.tokenFile) };
-    case 'approle':
-      if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {
-        throw new ConfigError(`sources.${name}.auth: approle needs exactly one of roleId and roleIdFile`, {
-          hint: 'set roleId: (not secret) or roleIdFile:',
-        });
-      }
-      return {
-        ...auth,
-        roleIdFile: auth.roleIdFile === undefined ? undefined : absolute(auth.roleIdFile),
-        secretIdFile: auth.secretIdFile === undefined ? undefined : absolute(auth.secretIdFile),
-      };
-    case 'kubernetes':
-      return { ...auth, jwtFile: auth.jwtFile === undefined ? undefined : absolute(auth.jwtFile) };
-    case 'aws':
-      return auth;
-    case 'jwt':
-      return { ...auth, jwtFile: absolute(auth.jwtFile) };
-    default:
-      return assertNever(auth, 'unexpected config value');
-  }
 }
 
 function finalizeScopes(raw: RawConfig['scopes'], sources: ReadonlyMap<string, SourceConfig>): ScopesConfig {

@@ -1,12 +1,7 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigError, SourceUnavailableError } from '../../errors.js';
+import { SourceUnavailableError } from '../../errors.js';
 import { SecretValue } from '../../secret-value.js';
-import type { RawVaultAuth } from '../../config/schema.js';
+import type { VaultAuthConfig } from '../../config/config.js';
 import { stripOneNewline } from '../../lib/strip-newline.js';
-
-/** Where Kubernetes mounts a pod's service-account token. */
-export const DEFAULT_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** How credentials are read: a file reader applying the source's permission policy, the env, the source's name. */
 export interface CredentialInput {
@@ -17,7 +12,7 @@ export interface CredentialInput {
   readonly what: string;
 }
 
-type AuthOf<M extends RawVaultAuth['method']> = Extract<RawVaultAuth, { method: M }>;
+type AuthOf<M extends VaultAuthConfig['method']> = Extract<VaultAuthConfig, { method: M }>;
 
 /** A token and where it came from (`auth.tokenFile /etc/x`, `VAULT_TOKEN`), for messages. */
 export interface TokenCredential {
@@ -34,7 +29,7 @@ export function stripNewline(value: SecretValue): SecretValue {
 
 /**
  * The token of the `token` method: `tokenFile`, else VAULT_TOKEN, else
- * `~/.vault-token` (the file `vault login` writes). Files are checked like
+ * `homeTokenFile` (~/.vault-token, the file `vault login` writes). Files are checked like
  * secret files. None of them present is retryable: an agent or an operator
  * may be about to write it.
  */
@@ -44,7 +39,7 @@ export async function readTokenCredential(auth: AuthOf<'token'>, input: Credenti
   }
   const fromEnv = input.env.VAULT_TOKEN;
   if (fromEnv !== undefined && fromEnv !== '') return { token: new SecretValue(fromEnv), from: 'VAULT_TOKEN' };
-  const file = join(input.env.HOME ?? homedir(), '.vault-token');
+  const file = auth.homeTokenFile;
   try {
     return { token: await readNonEmpty(file, '~/.vault-token', input), from: file };
   } catch (error) {
@@ -60,28 +55,19 @@ export async function readAppRoleCredentials(
   auth: AuthOf<'approle'>,
   input: CredentialInput,
 ): Promise<{ readonly roleId: SecretValue; readonly secretId: SecretValue | undefined }> {
-  validateAppRoleAuth(auth, input.what);
-  const roleId =
-    auth.roleIdFile === undefined ? new SecretValue(auth.roleId as string) : await readNonEmpty(auth.roleIdFile, 'auth.roleIdFile', input);
+  const roleId = auth.roleIdFile === undefined ? new SecretValue(auth.roleId) : await readNonEmpty(auth.roleIdFile, 'auth.roleIdFile', input);
   const secretId = auth.secretIdFile === undefined ? undefined : await readNonEmpty(auth.secretIdFile, 'auth.secretIdFile', input);
   return { roleId, secretId };
 }
 
-/** The service-account JWT of the `kubernetes` method, from `jwtFile` or the pod's default mount. */
+/** The service-account JWT of the `kubernetes` method, from `jwtFile` (the pod's own token unless the config names another). */
 export async function readKubernetesJwt(auth: AuthOf<'kubernetes'>, input: CredentialInput): Promise<SecretValue> {
-  return readNonEmpty(auth.jwtFile ?? DEFAULT_JWT_FILE, 'auth.jwtFile', input);
+  return readNonEmpty(auth.jwtFile, 'auth.jwtFile', input);
 }
 
 /** The JWT of the `jwt` method, read afresh from `jwtFile` at each login, so a rotated token (a projected service-account token) is the one sent. */
 export async function readJwtCredential(auth: AuthOf<'jwt'>, input: CredentialInput): Promise<SecretValue> {
   return readNonEmpty(auth.jwtFile, 'auth.jwtFile', input);
-}
-
-/** Throws ConfigError unless exactly one of `roleId` and `roleIdFile` is set. */
-export function validateAppRoleAuth(auth: AuthOf<'approle'>, what: string): void {
-  if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {
-    throw new ConfigError(`${what}: approle auth needs exactly one of roleId and roleIdFile`, { hint: 'set roleId: or roleIdFile: under auth:' });
-  }
 }
 
 async function readNonEmpty(path: string, key: string, input: CredentialInput): Promise<SecretValue> {
