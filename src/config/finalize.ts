@@ -11,6 +11,8 @@ import type { RawConfig, RawGeneratedKey, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
 import { finalizeVaultAuth } from './finalize-vault-auth.js';
+import { flagAt, type ConfigFlags } from './config-flags.js';
+import { formatPath } from './interpolate.js';
 import { finalizeMetrics } from '../health/metrics-config.js';
 import { assertNever } from '../lib/assert-never.js';
 import { finalizeReady } from './readiness-config.js';
@@ -23,6 +25,8 @@ export interface FinalizeOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Folder that relative paths resolve against when there is no file. */
   readonly cwd: string;
+  /** The flags merged into `raw`: a problem with a key they set names the flag. */
+  readonly flags?: ConfigFlags | undefined;
 }
 
 /**
@@ -33,7 +37,11 @@ export interface FinalizeOptions {
 export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config {
   const baseDir = options.file === undefined ? options.cwd : dirname(options.file);
   const globalPolicy = raw.permissions ?? DEFAULTS.permissions;
-  const globalSignal = raw.onChange?.signal ?? DEFAULTS.onChange.signal;
+  const where = (...path: readonly string[]): string => {
+    const flag = flagAt(path, options.flags ?? {});
+    return flag === undefined ? formatPath(path) : `${flag} (${formatPath(path)})`;
+  };
+  const globalSignal = validateSignal(raw.onChange?.signal ?? DEFAULTS.onChange.signal, where('onChange', 'signal'));
   const sources = new Map<string, SourceConfig>(
     Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]),
   );
@@ -59,8 +67,8 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     onChange: {
       env: raw.onChange?.env ?? DEFAULTS.onChange.env,
       files: raw.onChange?.files ?? DEFAULTS.onChange.files,
-      signal: validateSignal(raw.onChange?.signal ?? DEFAULTS.onChange.signal, 'onChange.signal'),
-      stopSignal: validateSignal(raw.onChange?.stopSignal ?? DEFAULTS.onChange.stopSignal, 'onChange.stopSignal'),
+      signal: globalSignal,
+      stopSignal: validateSignal(raw.onChange?.stopSignal ?? DEFAULTS.onChange.stopSignal, where('onChange', 'stopSignal')),
       stopTimeoutMs: parseDuration(raw.onChange?.stopTimeout ?? DEFAULTS.onChange.stopTimeout),
       debounceMs: parseDuration(raw.onChange?.debounce ?? DEFAULTS.onChange.debounce),
       splayMs: parseDuration(raw.onChange?.splay ?? DEFAULTS.onChange.splay),
@@ -83,7 +91,7 @@ interface SourceDefaults {
   readonly globalPolicy: SourceCommon['permissions'];
   readonly env: NodeJS.ProcessEnv;
   /** onChange.signal, for a source whose onChange is plain `signal`. */
-  readonly globalSignal: string;
+  readonly globalSignal: NodeJS.Signals;
 }
 
 function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults): SourceConfig {
@@ -291,13 +299,13 @@ function finalizeCache(raw: RawConfig, baseDir: string): Config['cache'] {
   return { dir: absoluteDir, key: keyFile !== undefined ? { kind: 'file', path: resolve(baseDir, keyFile) } : { kind: 'credential', name: keyCredential as string } };
 }
 
-function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: string): SourceCommon['onChange'] {
+function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: NodeJS.Signals): SourceCommon['onChange'] {
   if (raw === undefined) return undefined;
   const { action, signal } = typeof raw === 'string' ? { action: raw, signal: undefined } : raw;
   if (signal !== undefined && action !== 'signal') {
     throw new ConfigError(`sources.${name}.onChange: signal ${signal} is set but the action is ${action}`, { hint: 'use action: signal, or drop signal:' });
   }
-  return { action, signal: validateSignal(signal ?? globalSignal, `sources.${name}.onChange.signal`) };
+  return { action, signal: signal === undefined ? globalSignal : validateSignal(signal, `sources.${name}.onChange.signal`) };
 }
 
 function validateSignal(name: string, where: string): NodeJS.Signals {
