@@ -1,12 +1,12 @@
 import { findConfig } from '../config/find-config.js';
-import { CONFIG_FLAG_NAMES, toConfigFlags } from '../config/config-flags.js';
+import { toConfigFlags } from '../config/config-flags.js';
 import { handleSignals } from '../early-signals.js';
 import { findCommand } from '../child/find-command.js';
 import { wrapForPid1 } from '../child/pid1.js';
 import { getChildUser } from '../child/resolve-user.js';
 import { Supervisor } from '../supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
-import { stringOption, type CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { holdSockets } from '../listen/hold-sockets.js';
 import { HealthModel } from '../health/health-model.js';
 import { metricsAddressFor } from '../health/metrics-config.js';
@@ -27,9 +27,8 @@ export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
 ];
 
 /** `secretvisor run`: supervise a command with its secrets; resolves with the exit code. */
-export async function runCommand(context: CommandContext): Promise<number> {
-  const flags = toConfigFlags(Object.fromEntries(CONFIG_FLAG_NAMES.map((name) => [name, stringOption(context, name)])));
-  let config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env, flags });
+export async function runCommand(context: CommandContext<'run'>): Promise<number> {
+  let config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env, flags: toConfigFlags(context.options) });
   const [program, ...args] = context.childArgv as [string, ...string[]];
   // A check whose program is missing would only fail at ready.timeout; found here, it runs even with inherit: none.
   const { ready } = config;
@@ -56,7 +55,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
     command,
     parentEnv: held.parentEnv,
     log: context.log,
-    once: context.values.once === true,
+    once: context.options.once === true,
     ownGroup,
     childUser,
     notify: notifier?.notify,
