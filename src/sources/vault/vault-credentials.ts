@@ -27,26 +27,44 @@ export function stripNewline(value: SecretValue): SecretValue {
   return stripped === text ? value : new SecretValue(stripped);
 }
 
+/** Where the `token` method's token comes from: a file (tokenFile, or ~/.vault-token), or VAULT_TOKEN. */
+export type TokenPlace =
+  | { readonly kind: 'tokenFile' | 'home'; readonly path: string }
+  | { readonly kind: 'env'; readonly token: SecretValue };
+
 /**
- * The token of the `token` method: `tokenFile`, else VAULT_TOKEN, else
- * `homeTokenFile` (~/.vault-token, the file `vault login` writes). Files are checked like
- * secret files. None of them present is retryable: an agent or an operator
- * may be about to write it.
+ * The one rule for where the `token` method reads: `tokenFile`, else
+ * VAULT_TOKEN when it holds a token, else `homeTokenFile` (~/.vault-token,
+ * the file `vault login` writes). `audit` checks the file this names.
+ */
+export function getTokenPlace(auth: AuthOf<'token'>, env: NodeJS.ProcessEnv): TokenPlace {
+  if (auth.tokenFile !== undefined) return { kind: 'tokenFile', path: auth.tokenFile };
+  const fromEnv = env.VAULT_TOKEN;
+  if (fromEnv !== undefined && fromEnv !== '') return { kind: 'env', token: new SecretValue(fromEnv) };
+  return { kind: 'home', path: auth.homeTokenFile };
+}
+
+/**
+ * The token of the `token` method, from where {@link getTokenPlace} says.
+ * Files are checked like secret files. No token in ~/.vault-token is
+ * retryable: an agent or an operator may be about to write it.
  */
 export async function readTokenCredential(auth: AuthOf<'token'>, input: CredentialInput): Promise<TokenCredential> {
-  if (auth.tokenFile !== undefined) {
-    return { token: await readNonEmpty(auth.tokenFile, 'auth.tokenFile', input), from: `auth.tokenFile ${auth.tokenFile}` };
-  }
-  const fromEnv = input.env.VAULT_TOKEN;
-  if (fromEnv !== undefined && fromEnv !== '') return { token: new SecretValue(fromEnv), from: 'VAULT_TOKEN' };
-  const file = auth.homeTokenFile;
-  try {
-    return { token: await readNonEmpty(file, '~/.vault-token', input), from: file };
-  } catch (error) {
-    if (!(error instanceof SourceUnavailableError)) throw error;
-    throw new SourceUnavailableError(`${input.what}: no Vault token: auth.tokenFile is not set, VAULT_TOKEN is empty and ${file} cannot be read`, {
-      hint: 'set auth.tokenFile, give secretvisor VAULT_TOKEN, or run `vault login` as this user',
-    });
+  const place = getTokenPlace(auth, input.env);
+  switch (place.kind) {
+    case 'tokenFile':
+      return { token: await readNonEmpty(place.path, 'auth.tokenFile', input), from: `auth.tokenFile ${place.path}` };
+    case 'env':
+      return { token: place.token, from: 'VAULT_TOKEN' };
+    case 'home':
+      try {
+        return { token: await readNonEmpty(place.path, '~/.vault-token', input), from: place.path };
+      } catch (error) {
+        if (!(error instanceof SourceUnavailableError)) throw error;
+        throw new SourceUnavailableError(`${input.what}: no Vault token: auth.tokenFile is not set, VAULT_TOKEN is empty and ${place.path} cannot be read`, {
+          hint: 'set auth.tokenFile, give secretvisor VAULT_TOKEN, or run `vault login` as this user',
+        });
+      }
   }
 }
 

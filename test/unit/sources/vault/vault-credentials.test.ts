@@ -1,5 +1,8 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  getTokenPlace,
   readAppRoleCredentials,
   readKubernetesJwt,
   readTokenCredential,
@@ -35,6 +38,18 @@ describe('stripNewline', () => {
     [' token ', ' token '],
   ])('%j → %j (one trailing newline only)', (raw, stripped) => {
     expect(stripNewline(new SecretValue(raw)).reveal()).toBe(stripped);
+  });
+});
+
+describe('getTokenPlace: the one rule the source reads by and audit checks by', () => {
+  it.each([
+    ['tokenFile, whatever the env holds', { method: 'token', tokenFile: '/t' }, { VAULT_TOKEN: 'from-env', HOME: '/home/x' }, { kind: 'tokenFile', path: '/t' }],
+    ['VAULT_TOKEN, which needs no file', { method: 'token' }, { VAULT_TOKEN: 'from-env', HOME: '/home/x' }, { kind: 'env' }],
+    ['~/.vault-token when VAULT_TOKEN is unset', { method: 'token' }, { HOME: '/home/x' }, { kind: 'home', path: '/home/x/.vault-token' }],
+    ['~/.vault-token when VAULT_TOKEN is empty', { method: 'token' }, { HOME: '/home/x', VAULT_TOKEN: '' }, { kind: 'home', path: '/home/x/.vault-token' }],
+    ["the user's home when HOME is unset", { method: 'token' }, {}, { kind: 'home', path: join(homedir(), '.vault-token') }],
+  ] as const)('%s', (_what, raw, env, expected) => {
+    expect(getTokenPlace(auth(raw, env), env)).toMatchObject(expected);
   });
 });
 
