@@ -38,6 +38,11 @@ export const DEFAULTS = {
   maxResponseSize: '1MiB',
   awsVersionStage: 'AWSCURRENT',
   fileMode: '0400',
+  readyTimeout: '30s',
+  readyInterval: '200ms',
+  /** Node's own default for listen(). */
+  listenBacklog: 511,
+  listenUnixMode: '0660',
   /** Safe in a URL, a shell word and an unquoted dotenv value. */
   generateEncoding: 'base64url',
 } as const;

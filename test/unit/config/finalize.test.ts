@@ -46,6 +46,10 @@ describe('finalizeConfig: every default of the top-level sections', () => {
     ['files[].mode', (c: Config) => c.files[0]?.mode, 0o400, { files: [{ path: 'key', template: 'x' }] }],
     ['ready.timeout', (c: Config) => c.ready?.timeoutMs, 30_000, { ready: { tcp: '127.0.0.1:8080' } }],
     ['ready.interval', (c: Config) => c.ready?.intervalMs, 200, { ready: { tcp: '127.0.0.1:8080' } }],
+    ['listen[].backlog of a TCP socket', (c: Config) => c.listen[0], { kind: 'tcp', name: 'http', host: '127.0.0.1', port: 8080, backlog: 511 }, { listen: [{ name: 'http', tcp: '127.0.0.1:8080' }] }],
+    ['listen[].mode and backlog of a unix socket', (c: Config) => c.listen[0], { kind: 'unix', name: 'http', path: '/etc/app/app.sock', mode: 0o660, user: undefined, group: undefined, backlog: 511 }, {
+      listen: [{ name: 'http', unix: 'app.sock' }],
+    }],
     ['a source onChange: signal takes onChange.signal', (c: Config) => c.sources.get('app')?.onChange, { action: 'signal', signal: 'SIGUSR1' }, {
       sources: { app: { type: 'dotenv', path: 'app.env', onChange: 'signal' } },
       onChange: { signal: 'SIGUSR1' },
