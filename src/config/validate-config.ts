@@ -36,10 +36,10 @@ export interface ConfigOrigin {
 export async function validateConfig(data: unknown, origin: ConfigOrigin): Promise<RawConfig> {
   const result = await validateRawConfig(data);
   if (result.success) return result.data;
-  const fromFlags = result.error.issues.filter((issue) => flagAt(issue.path, origin.flags) !== undefined);
-  const fromFile = result.error.issues.filter((issue) => !fromFlags.includes(issue));
-  if (fromFile.length > 0) throw await invalidFileError(fromFile, data, origin.file ?? 'the zero-config default');
-  const problems = fromFlags.map((issue) => explainFlagIssue(issue, flagAt(issue.path, origin.flags) as string));
+  const issues = result.error.issues.map((issue) => ({ issue, flag: flagAt(issue.path, origin.flags) }));
+  const fromFile = issues.filter(({ flag }) => flag === undefined).map(({ issue }) => issue);
+  if (fromFile.length > 0) throw await invalidFileError(fromFile, data, origin.file ?? '(zero-config: ./.env)');
+  const problems = issues.flatMap(({ issue, flag }) => (flag === undefined ? [] : [explainFlagIssue(issue, flag)]));
   throw new ConfigError(`invalid command-line option: ${problems.join('; ')}`);
 }
 
