@@ -1,7 +1,8 @@
-import type { LogFormat } from './log.js';
 import { ExitCode, SecretvisorError, UsageError, describeError } from './errors.js';
-import { parseCliArgs, type CommandName } from './cli/parse-args.js';
+import { parseCliArgs } from './cli/parse-args.js';
 import { HELP } from './cli/help.js';
+import { validateChoice } from './cli/validate-choice.js';
+import { LOG_FORMATS, LOG_LEVELS, type CommandName, type CommonOptions } from './commands/command-flags.js';
 import type { CommandContext } from './commands/context.js';
 import { VERSION } from './version.js';
 import { systemClock } from './clock.js';
@@ -16,13 +17,10 @@ export interface CliEnvironment {
   readonly stderrIsTTY: boolean;
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-const LOG_FORMATS = ['json', 'pretty'] as const;
-
-type CommandRunner = (context: CommandContext) => Promise<number>;
+type CommandRunner<C extends CommandName> = (context: CommandContext<C>) => Promise<number>;
 
 // Each command is imported only when used, so `schema` never loads sources and `check` never loads the child code.
-const COMMAND_LOADERS: Record<CommandName, () => Promise<CommandRunner>> = {
+const COMMAND_LOADERS: { readonly [C in CommandName]: () => Promise<CommandRunner<C>> } = {
   run: async () => (await import('./commands/run.js')).runCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   env: async () => (await import('./commands/env.js')).envCommand,
@@ -50,26 +48,22 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
       surroundings.stdout.write(HELP);
       return ExitCode.ok;
     }
-    const { values } = parsed;
     // Before any secret is in memory; `schema` reads none.
     if (parsed.command !== 'schema') startDisablingCoreDumps();
-    const text = (name: string, envName: string): string | undefined => {
-      const value = values[name];
-      return typeof value === 'string' ? value : surroundings.env[envName] || undefined;
+    const common: CommonOptions = parsed.options;
+    const fromEnv = (name: string): string | undefined => surroundings.env[name] || undefined;
+    const envChoice = <T extends string>(name: string, choices: readonly T[]): T | undefined => {
+      const value = fromEnv(name);
+      return value === undefined ? undefined : validateChoice(value, choices, `${parsed.command}: ${name}=${value}`);
     };
     // pino loads only when a command runs: --version, --help and usage errors do without it.
     const { createLogger, defaultLogFormat } = await import('./log.js');
-    const level = validateChoice(text('log-level', 'SECRETVISOR_LOG_LEVEL') ?? 'info', LOG_LEVELS, '--log-level');
-    const format = validateChoice(
-      text('log-format', 'SECRETVISOR_LOG_FORMAT') ?? defaultLogFormat(surroundings.stderrIsTTY),
-      LOG_FORMATS,
-      '--log-format',
-    ) as LogFormat;
+    const level = common['log-level'] ?? envChoice('SECRETVISOR_LOG_LEVEL', LOG_LEVELS) ?? 'info';
+    const format = common['log-format'] ?? envChoice('SECRETVISOR_LOG_FORMAT', LOG_FORMATS) ?? defaultLogFormat(surroundings.stderrIsTTY);
     const { isJournalStderr } = await import('./journal-stream.js');
     log = createLogger({ level, format, journal: isJournalStderr(surroundings.env) });
-    const run = await COMMAND_LOADERS[parsed.command]();
-    return await run({
-      values,
+    return await runCommand(parsed.command, {
+      options: parsed.options,
       childArgv: parsed.childArgv,
       env: surroundings.env,
       cwd: surroundings.cwd,
@@ -78,8 +72,8 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
       },
       log,
       clock: systemClock,
-      identity: { service: text('service', 'SECRETVISOR_SERVICE'), pool: text('pool', 'SECRETVISOR_POOL') },
-      configFile: text('config', 'SECRETVISOR_CONFIG'),
+      identity: { service: common.service ?? fromEnv('SECRETVISOR_SERVICE'), pool: common.pool ?? fromEnv('SECRETVISOR_POOL') },
+      configFile: common.config ?? fromEnv('SECRETVISOR_CONFIG'),
     });
   } catch (error) {
     const code = error instanceof SecretvisorError ? error.exitCode : ExitCode.failure;
@@ -93,9 +87,7 @@ export async function runCli(argv: readonly string[], surroundings: CliEnvironme
   }
 }
 
-function validateChoice<T extends string>(value: string, choices: readonly T[], flag: string): T {
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag} ${value} is not one of ${choices.join(', ')}`);
-  }
-  return value as T;
+async function runCommand<C extends CommandName>(command: C, context: CommandContext<C>): Promise<number> {
+  const run = await COMMAND_LOADERS[command]();
+  return run(context);
 }

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AwsSourceConfig, SsmSourceConfig, VaultSourceConfig } from '../config/config.js';
 import { inspectSecretFile } from '../permissions/inspect-mode.js';
 import { fromPermission, type SourceAudit } from './audit-files.js';
 import { readSource, type ReadOptions } from './read-source.js';
+import { getTokenPlace } from '../sources/vault/vault-credentials.js';
 
 /**
  * Audits a Vault or AWS source: the files holding its own credentials
@@ -38,18 +38,18 @@ function remoteLocation(config: VaultSourceConfig | AwsSourceConfig | SsmSourceC
   return `aws-ssm:${region}:${config.path ?? (config.names ?? []).join(',')}`;
 }
 
-/** The local files a remote source reads its own credentials from. */
+/** The local files a remote source reads its own credentials from: those the source itself would read. */
 function credentialFiles(config: VaultSourceConfig | AwsSourceConfig | SsmSourceConfig, env: NodeJS.ProcessEnv): string[] {
   if (config.type !== 'vault') return [];
   const auth = config.auth;
   switch (auth.method) {
-    case 'token':
-      if (auth.tokenFile !== undefined) return [auth.tokenFile];
-      return env.VAULT_TOKEN === undefined && env.HOME !== undefined ? [join(env.HOME, '.vault-token')] : [];
+    case 'token': {
+      const place = getTokenPlace(auth, env);
+      return place.kind === 'env' ? [] : [place.path];
+    }
     case 'approle':
       return [auth.roleIdFile, auth.secretIdFile].filter((path): path is string => path !== undefined);
     case 'kubernetes':
-      return auth.jwtFile === undefined ? [] : [auth.jwtFile];
     case 'jwt':
       return [auth.jwtFile];
     case 'aws':

@@ -1,12 +1,9 @@
 import { findConfig } from '../config/find-config.js';
-import { UsageError } from '../errors.js';
-import { stringOption, type CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { auditExitCode } from '../audit/audit-report.js';
 import { formatAuditJson, formatAuditTable } from '../audit/format-audit.js';
 import { DEFAULT_MAX_AGE, parseMaxAge } from '../audit/max-age.js';
 import { runAudit } from '../audit/run-audit.js';
-
-const FORMATS = ['table', 'json'] as const;
 
 /**
  * `secretvisor audit`: checks every source of the config — permissions of
@@ -15,12 +12,9 @@ const FORMATS = ['table', 'json'] as const;
  * well, 77 for permission findings, the source's code (69, 65, …) when one
  * cannot be read, and 1 when only rotation age needs attention.
  */
-export async function auditCommand(context: CommandContext): Promise<number> {
-  const format = stringOption(context, 'format') ?? 'table';
-  if (!(FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`audit: --format ${format} is not one of ${FORMATS.join(', ')}`);
-  }
-  const maxAgeMs = parseMaxAge(stringOption(context, 'max-age') ?? DEFAULT_MAX_AGE);
+export async function auditCommand(context: CommandContext<'audit'>): Promise<number> {
+  const format = context.options.format ?? 'table';
+  const maxAgeMs = parseMaxAge(context.options['max-age'] ?? DEFAULT_MAX_AGE);
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
   const report = await runAudit({ config, env: context.env, cwd: context.cwd, log: context.log, clock: context.clock, maxAgeMs });
   context.stdout.write(format === 'json' ? formatAuditJson(report) : formatAuditTable(report));

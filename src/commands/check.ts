@@ -17,7 +17,7 @@ import { formatTable } from '../lib/format-table.js';
  * of that view; without, every source is read and every service and pool
  * is resolved, and a failure in any of them fails the check.
  */
-export async function checkCommand(context: CommandContext): Promise<number> {
+export async function checkCommand(context: CommandContext<'check'>): Promise<number> {
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
   const runtimeDir = join(runtimeBase(context.env), 'secretvisor.<pid>');
   const identities = context.identity.service === undefined ? listIdentities(config.scopes) : [context.identity];

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../scope/resolve-layers.js';
+import type { CommandName, CommandOptions } from './command-flags.js';
 
-/** What every command receives from the CLI: its options, the process's surroundings, and a logger. */
-export interface CommandContext {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+/** What a command receives from the CLI: its typed options, the process's surroundings, and a logger. */
+export interface CommandContext<C extends CommandName> {
+  readonly options: CommandOptions<C>;
   readonly childArgv: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
@@ -15,10 +16,4 @@ export interface CommandContext {
   readonly identity: Identity;
   /** --config or SECRETVISOR_CONFIG. */
   readonly configFile: string | undefined;
-}
-
-/** A string option's value, if given. */
-export function stringOption(context: CommandContext, name: string): string | undefined {
-  const value = context.values[name];
-  return typeof value === 'string' ? value : undefined;
 }

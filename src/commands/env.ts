@@ -3,24 +3,21 @@ import { findConfig } from '../config/find-config.js';
 import { UsageError } from '../errors.js';
 import { runtimeBase } from '../render/runtime-dir.js';
 import { SECRET_MASK } from '../secret-value.js';
-import { stringOption, type CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
+import type { CommandOptions } from './command-flags.js';
 import { resolveOnce } from './resolve-once.js';
 
-const FORMATS = ['dotenv', 'json', 'shell'] as const;
-type EnvFormat = (typeof FORMATS)[number];
+type EnvFormat = NonNullable<CommandOptions<'env'>['format']>;
 
 /**
  * `secretvisor env`: prints what secretvisor adds to the child's
  * environment (secrets, env: entries, file pointers — not the inherited
  * rest), masked unless `--reveal`.
  */
-export async function envCommand(context: CommandContext): Promise<number> {
-  const format = (stringOption(context, 'format') ?? 'dotenv') as EnvFormat;
-  if (!FORMATS.includes(format)) {
-    throw new UsageError(`env: unknown --format ${format}`, { hint: `use one of: ${FORMATS.join(', ')}` });
-  }
+export async function envCommand(context: CommandContext<'env'>): Promise<number> {
+  const format = context.options.format ?? 'dotenv';
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
-  const reveal = context.values.reveal === true;
+  const reveal = context.options.reveal === true;
   const { plan } = await resolveOnce({
     discardValues: !reveal,
     config,

@@ -10,7 +10,7 @@ import { resolveLayers, sourcesOf } from '../scope/resolve-layers.js';
  * without starting anything, and prints per source which keys it created —
  * names only. Nothing to create is success too.
  */
-export async function generateCommand(context: CommandContext): Promise<number> {
+export async function generateCommand(context: CommandContext<'generate'>): Promise<number> {
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });
   const names = context.identity.service === undefined ? [...config.sources.keys()] : sourcesOf(resolveLayers(config.scopes, context.identity));
   const results = await generateKeys(config, names, { log: context.log, clock: context.clock });

@@ -8,7 +8,7 @@ import { enforcePolicy } from '../permissions/enforce-policy.js';
 import { walkTrustedPath } from '../permissions/trusted-path.js';
 import { getChildUser } from '../child/resolve-user.js';
 import { writeFileOutputs } from '../render/write-files.js';
-import { stringOption, type CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { resolveOnce } from './resolve-once.js';
 import { errnoOf } from '../lib/errno.js';
 
@@ -17,8 +17,8 @@ import { errnoOf } from '../lib/errno.js';
  * modes and checks as `run` (and owned by `user`/`group` when root), and
  * exits — for init containers and services that manage their own restarts.
  */
-export async function renderCommand(context: CommandContext): Promise<number> {
-  const out = stringOption(context, 'out');
+export async function renderCommand(context: CommandContext<'render'>): Promise<number> {
+  const { out } = context.options;
   if (out === undefined) throw new UsageError('render: --out DIR is required', { hint: 'name the folder the files go to' });
   const dir = resolve(context.cwd, out);
   const config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env });

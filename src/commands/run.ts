@@ -1,11 +1,12 @@
 import { findConfig } from '../config/find-config.js';
+import { toConfigFlags } from '../config/config-flags.js';
 import { handleSignals } from '../early-signals.js';
 import { findCommand } from '../child/find-command.js';
 import { wrapForPid1 } from '../child/pid1.js';
 import { getChildUser } from '../child/resolve-user.js';
 import { Supervisor } from '../supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
-import { stringOption, type CommandContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { holdSockets } from '../listen/hold-sockets.js';
 import { HealthModel } from '../health/health-model.js';
 import { metricsAddressFor } from '../health/metrics-config.js';
@@ -25,24 +26,9 @@ export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGTSTP',
 ];
 
-const ON_CHANGE_FLAGS = {
-  'on-change-env': 'env',
-  'on-change-files': 'files',
-  signal: 'signal',
-  'stop-signal': 'stopSignal',
-  'stop-timeout': 'stopTimeout',
-  debounce: 'debounce',
-  splay: 'splay',
-} as const;
-
 /** `secretvisor run`: supervise a command with its secrets; resolves with the exit code. */
-export async function runCommand(context: CommandContext): Promise<number> {
-  let config = await findConfig({
-    file: context.configFile,
-    cwd: context.cwd,
-    env: context.env,
-    override: (raw) => applyRunFlags(raw, context),
-  });
+export async function runCommand(context: CommandContext<'run'>): Promise<number> {
+  let config = await findConfig({ file: context.configFile, cwd: context.cwd, env: context.env, flags: toConfigFlags(context.options) });
   const [program, ...args] = context.childArgv as [string, ...string[]];
   // A check whose program is missing would only fail at ready.timeout; found here, it runs even with inherit: none.
   const { ready } = config;
@@ -70,7 +56,7 @@ export async function runCommand(context: CommandContext): Promise<number> {
     parentEnv: held.parentEnv,
     log: context.log,
     clock: context.clock,
-    once: context.values.once === true,
+    once: context.options.once === true,
     ownGroup,
     childUser,
     notify: notifier?.notify,
@@ -101,15 +87,4 @@ export async function runCommand(context: CommandContext): Promise<number> {
     await notifier?.settled();
     await held.close();
   }
-}
-
-/** The config with the `run` flags applied; the same object when no flag overrides anything. */
-function applyRunFlags(raw: Record<string, unknown>, context: CommandContext): Record<string, unknown> {
-  const overrides = Object.entries(ON_CHANGE_FLAGS)
-    .map(([flag, key]) => [key, stringOption(context, flag)] as const)
-    .filter(([, value]) => value !== undefined);
-  const onExit = stringOption(context, 'on-exit');
-  if (overrides.length === 0 && onExit === undefined) return raw;
-  const onChange = { ...(raw.onChange as Record<string, unknown> | undefined), ...Object.fromEntries(overrides) };
-  return { ...raw, onChange, ...(onExit === undefined ? {} : { onExit }) };
 }

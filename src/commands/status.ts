@@ -16,7 +16,7 @@ const TIMEOUT_MS = 5_000;
  * a table or, with --json, as it came. Exit 0 when healthy, 1 when it
  * answered unhealthy, 69 when nothing answers, 78 without `metrics:`.
  */
-export async function statusCommand(context: CommandContext): Promise<number> {
+export async function statusCommand(context: CommandContext<'status'>): Promise<number> {
   // Only metrics: and scopes: are read: the rest may need the service's own environment (${CREDENTIALS_DIRECTORY}).
   const where = resolve(context.cwd, context.configFile ?? DEFAULT_FILE);
   const raw = await loadMetricsSections(where, context.env);
@@ -42,7 +42,7 @@ export async function statusCommand(context: CommandContext): Promise<number> {
       hint: pool === undefined ? `give service "${service}" its own port in metrics.services.${service}` : `give the pool its own port in metrics.pools.${service}.${pool}`,
     });
   }
-  context.stdout.write(context.values.json === true ? text : formatStatusTable(report));
+  context.stdout.write(context.options.json === true ? text : formatStatusTable(report));
   return report.healthy ? ExitCode.ok : ExitCode.failure;
 }
 

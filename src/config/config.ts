@@ -1,4 +1,4 @@
-import type { ChangeAction, PermissionPolicy, RawVaultAuth } from './schema.js';
+import type { ChangeAction, PermissionPolicy } from './schema.js';
 import type { Template } from './template.js';
 import type { ListenConfig } from '../listen/listen-config.js';
 import type { MetricsSection } from '../health/metrics-config.js';
@@ -63,7 +63,7 @@ export interface VaultSourceConfig extends SourceCommon {
   readonly address: string;
   readonly namespace: string | undefined;
   readonly caCert: string | undefined;
-  readonly auth: RawVaultAuth;
+  readonly auth: VaultAuthConfig;
   /** The Vault path read, or for `pki` the one certificates are issued at (`{mount}/issue/{role}`). */
   readonly path: string;
   /** Set when the source issues a certificate (POST to `path`) instead of reading a secret. */
@@ -75,6 +75,36 @@ export interface VaultSourceConfig extends SourceCommon {
   /** Largest answer accepted, in bytes. */
   readonly maxResponseBytes: number;
 }
+
+/**
+ * How a Vault source logs in, with defaults applied: every login method has
+ * its mount, the kubernetes method its token file, the aws method the STS
+ * region and endpoint it signs for; file paths are absolute.
+ */
+export type VaultAuthConfig =
+  | {
+      readonly method: 'token';
+      /** Read first; else VAULT_TOKEN, else homeTokenFile. */
+      readonly tokenFile: string | undefined;
+      /** The file `vault login` writes: ~/.vault-token. */
+      readonly homeTokenFile: string;
+    }
+  | ({ readonly method: 'approle'; readonly mount: string; readonly secretIdFile: string | undefined } & (
+      | { readonly roleId: string; readonly roleIdFile?: undefined }
+      | { readonly roleId?: undefined; readonly roleIdFile: string }
+    ))
+  | { readonly method: 'kubernetes'; readonly role: string; readonly jwtFile: string; readonly mount: string }
+  | {
+      readonly method: 'aws';
+      readonly role: string;
+      readonly mount: string;
+      /** The region the request is signed for. */
+      readonly region: string;
+      /** The STS endpoint it is signed for; undefined: the region's. */
+      readonly stsEndpoint: string | undefined;
+      readonly headerValue: string | undefined;
+    }
+  | { readonly method: 'jwt'; readonly role: string; readonly jwtFile: string; readonly mount: string };
 
 /** What a Vault source asks the PKI engine for, with defaults applied. */
 export interface PkiIssueConfig {

@@ -10,6 +10,9 @@ import { parseSize } from './size.js';
 import type { RawConfig, RawGeneratedKey, RawSource } from './schema.js';
 import { finalizeListen } from '../listen/listen-config.js';
 import { finalizeVaultTarget } from './finalize-vault-target.js';
+import { finalizeVaultAuth } from './finalize-vault-auth.js';
+import { flagAt, type ConfigFlags } from './config-flags.js';
+import { formatPath } from './interpolate.js';
 import { finalizeMetrics } from '../health/metrics-config.js';
 import { assertNever } from '../lib/assert-never.js';
 import { finalizeReady } from './readiness-config.js';
@@ -22,6 +25,8 @@ export interface FinalizeOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Folder that relative paths resolve against when there is no file. */
   readonly cwd: string;
+  /** The flags merged into `raw`: a problem with a key they set names the flag. */
+  readonly flags?: ConfigFlags | undefined;
 }
 
 /**
@@ -32,7 +37,11 @@ export interface FinalizeOptions {
 export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config {
   const baseDir = options.file === undefined ? options.cwd : dirname(options.file);
   const globalPolicy = raw.permissions ?? DEFAULTS.permissions;
-  const globalSignal = raw.onChange?.signal ?? DEFAULTS.onChange.signal;
+  const where = (...path: readonly string[]): string => {
+    const flag = flagAt(path, options.flags ?? {});
+    return flag === undefined ? formatPath(path) : `${flag} (${formatPath(path)})`;
+  };
+  const globalSignal = validateSignal(raw.onChange?.signal ?? DEFAULTS.onChange.signal, where('onChange', 'signal'));
   const sources = new Map<string, SourceConfig>(
     Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]),
   );
@@ -58,8 +67,8 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     onChange: {
       env: raw.onChange?.env ?? DEFAULTS.onChange.env,
       files: raw.onChange?.files ?? DEFAULTS.onChange.files,
-      signal: validateSignal(raw.onChange?.signal ?? DEFAULTS.onChange.signal, 'onChange.signal'),
-      stopSignal: validateSignal(raw.onChange?.stopSignal ?? DEFAULTS.onChange.stopSignal, 'onChange.stopSignal'),
+      signal: globalSignal,
+      stopSignal: validateSignal(raw.onChange?.stopSignal ?? DEFAULTS.onChange.stopSignal, where('onChange', 'stopSignal')),
       stopTimeoutMs: parseDuration(raw.onChange?.stopTimeout ?? DEFAULTS.onChange.stopTimeout),
       debounceMs: parseDuration(raw.onChange?.debounce ?? DEFAULTS.onChange.debounce),
       splayMs: parseDuration(raw.onChange?.splay ?? DEFAULTS.onChange.splay),
@@ -82,7 +91,7 @@ interface SourceDefaults {
   readonly globalPolicy: SourceCommon['permissions'];
   readonly env: NodeJS.ProcessEnv;
   /** onChange.signal, for a source whose onChange is plain `signal`. */
-  readonly globalSignal: string;
+  readonly globalSignal: NodeJS.Signals;
 }
 
 function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults): SourceConfig {
@@ -122,7 +131,7 @@ function finalizeSource(name: string, raw: RawSource, defaults: SourceDefaults):
         address,
         namespace: raw.namespace ?? defaults.env.VAULT_NAMESPACE,
         caCert: caCert === undefined ? undefined : absolute(caCert),
-        auth: finalizeVaultAuth(name, raw.auth ?? { method: 'token' }, absolute),
+        auth: finalizeVaultAuth(raw.auth ?? { method: 'token' }, { name, absolute, env: defaults.env }),
         revokeOnExit: raw.revokeOnExit ?? false,
         timeoutMs: parseDuration(raw.timeout ?? DEFAULTS.vaultTimeout),
         redirectOrigins: finalizeRedirects(name, address, raw.followRedirects ?? 'never'),
@@ -225,36 +234,6 @@ function finalizeRedirects(name: string, address: string, follow: 'never' | 'sam
   return origins;
 }
 
-function finalizeVaultAuth(
-  name: string,
-  auth: NonNullable<Extract<RawSource, { type: 'vault' }>['auth']>,
-  absolute: (path: string) => string,
-) {
-  switch (auth.method) {
-    case 'token':
-      return { ...auth, tokenFile: auth.tokenFile === undefined ? undefined : absolute(auth.tokenFile) };
-    case 'approle':
-      if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {
-        throw new ConfigError(`sources.${name}.auth: approle needs exactly one of roleId and roleIdFile`, {
-          hint: 'set roleId: (not secret) or roleIdFile:',
-        });
-      }
-      return {
-        ...auth,
-        roleIdFile: auth.roleIdFile === undefined ? undefined : absolute(auth.roleIdFile),
-        secretIdFile: auth.secretIdFile === undefined ? undefined : absolute(auth.secretIdFile),
-      };
-    case 'kubernetes':
-      return { ...auth, jwtFile: auth.jwtFile === undefined ? undefined : absolute(auth.jwtFile) };
-    case 'aws':
-      return auth;
-    case 'jwt':
-      return { ...auth, jwtFile: absolute(auth.jwtFile) };
-    default:
-      return assertNever(auth, 'unexpected config value');
-  }
-}
-
 function finalizeScopes(raw: RawConfig['scopes'], sources: ReadonlyMap<string, SourceConfig>): ScopesConfig {
   const check = (names: readonly string[], where: string): readonly string[] => {
     for (const name of names) {
@@ -320,13 +299,13 @@ function finalizeCache(raw: RawConfig, baseDir: string): Config['cache'] {
   return { dir: absoluteDir, key: keyFile !== undefined ? { kind: 'file', path: resolve(baseDir, keyFile) } : { kind: 'credential', name: keyCredential as string } };
 }
 
-function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: string): SourceCommon['onChange'] {
+function finalizeSourceChange(name: string, raw: RawSource['onChange'], globalSignal: NodeJS.Signals): SourceCommon['onChange'] {
   if (raw === undefined) return undefined;
   const { action, signal } = typeof raw === 'string' ? { action: raw, signal: undefined } : raw;
   if (signal !== undefined && action !== 'signal') {
     throw new ConfigError(`sources.${name}.onChange: signal ${signal} is set but the action is ${action}`, { hint: 'use action: signal, or drop signal:' });
   }
-  return { action, signal: validateSignal(signal ?? globalSignal, `sources.${name}.onChange.signal`) };
+  return { action, signal: signal === undefined ? globalSignal : validateSignal(signal, `sources.${name}.onChange.signal`) };
 }
 
 function validateSignal(name: string, where: string): NodeJS.Signals {

@@ -2,19 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { findDuplicateKey } from './duplicate-keys.js';
 import { ConfigError } from '../errors.js';
-import type { z } from 'zod';
 import type { RawConfig } from './schema.js';
-import { validateRawConfig } from './validate-config.js';
+import { invalidFileError, validateConfig } from './validate-config.js';
 import { interpolateEnv } from './interpolate.js';
-import { explainIssue } from './explain-issue.js';
 
 /**
- * Reads and validates a config file: YAML (duplicate keys and syntax errors
- * reported with line and column), `${NAME}` references to `env`, then the
- * schema. Every failure is a ConfigError (exit 78) naming the file.
+ * Reads a config file's data: YAML (duplicate keys and syntax errors
+ * reported with line and column), then `${NAME}` references to `env`. The
+ * data is not validated yet: that happens once, with the flags merged in.
+ * Every failure is a ConfigError (exit 78) naming the file.
  */
-export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
-  return parseConfigText(await readConfigText(path), path, env);
+export async function readConfigFile(path: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  return parseData(await readConfigText(path), path, env);
 }
 
 /**
@@ -24,7 +23,10 @@ export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv): Prom
  */
 export async function loadMetricsSections(path: string, env: NodeJS.ProcessEnv): Promise<Pick<RawConfig, 'metrics' | 'scopes'>> {
   const { configSchema } = await import('./schema.js');
-  return parseText(await readConfigText(path), path, env, { schema: configSchema.pick({ metrics: true, scopes: true }), keys: ['metrics', 'scopes'] });
+  const data = parseData(await readConfigText(path), path, env, ['metrics', 'scopes']);
+  const result = configSchema.pick({ metrics: true, scopes: true }).safeParse(data, { reportInput: true });
+  if (!result.success) throw await invalidFileError(result.error.issues, data, path);
+  return result.data;
 }
 
 async function readConfigText(path: string): Promise<string> {
@@ -40,12 +42,12 @@ async function readConfigText(path: string): Promise<string> {
   return text;
 }
 
-/** Parses and validates config text; `path` is only for messages. */
+/** Parses and validates config text, as a file without flags; `path` is only for messages. */
 export async function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): Promise<RawConfig> {
-  return parseText(text, path, env, { schema: undefined, keys: undefined });
+  return validateConfig(parseData(text, path, env), { file: path, flags: {} });
 }
 
-async function parseText<T>(text: string, path: string, env: NodeJS.ProcessEnv, part: { readonly schema: z.ZodType<T> | undefined; readonly keys: readonly string[] | undefined }): Promise<T> {
+function parseData(text: string, path: string, env: NodeJS.ProcessEnv, keys?: readonly string[]): Record<string, unknown> {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
   const first = document.errors[0];
@@ -62,16 +64,7 @@ async function parseText<T>(text: string, path: string, env: NodeJS.ProcessEnv, 
       hint: 'write each key once per map',
     });
   }
-  const data = interpolateEnvIn(select(toData(document, path), part.keys), path, env);
-  const result = part.schema === undefined ? ((await validateRawConfig(data)) as z.ZodSafeParseResult<T>) : part.schema.safeParse(data, { reportInput: true });
-  if (!result.success) {
-    const { knownKeysAt } = await import('./known-keys.js');
-    const problems = result.error.issues.flatMap((issue) => explainIssue(issue, (at) => knownKeysAt(data, at)));
-    throw new ConfigError(`${path}: invalid config:\n  ${problems.join('\n  ')}`, {
-      hint: 'see `secretvisor schema` for every key and type',
-    });
-  }
-  return result.data;
+  return interpolateEnvIn(select(toData(document, path), keys), path, env);
 }
 
 /** The named top-level keys of the file's map (anything else is left for interpolateEnvIn to refuse). */
@@ -92,14 +85,14 @@ function toData(document: Document, path: string): unknown {
   }
 }
 
-function interpolateEnvIn(data: unknown, path: string, env: NodeJS.ProcessEnv): unknown {
+function interpolateEnvIn(data: unknown, path: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(`${path}: the config must be a YAML map with version: 1 and sources:`, {
       hint: 'start from the annotated config in the README',
     });
   }
   try {
-    return interpolateEnv(data, env);
+    return interpolateEnv(data, env) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(`${path}: ${error.message}`, { hint: error.hint });
     throw error;

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import type { RawReady } from './schema.js';
 
@@ -17,8 +18,6 @@ export interface ReadinessConfig {
   readonly intervalMs: number;
 }
 
-const DEFAULT_TIMEOUT = '30s';
-const DEFAULT_INTERVAL = '200ms';
 const EXAMPLES = 'ready: { tcp: 127.0.0.1:8080 }, { http: http://127.0.0.1:8080/healthz } or { command: [/usr/bin/pg_isready, -q] }';
 
 /** Checks and defaults `ready:`: exactly one kind, a port in range, an http(s) URL; undefined when there is no check. */
@@ -31,8 +30,8 @@ export function finalizeReady(raw: RawReady | undefined): ReadinessConfig | unde
       { hint: `such as ${EXAMPLES}` },
     );
   }
-  const timeoutMs = parseDuration(raw.timeout ?? DEFAULT_TIMEOUT);
-  const intervalMs = parseDuration(raw.interval ?? DEFAULT_INTERVAL);
+  const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.readyTimeout);
+  const intervalMs = parseDuration(raw.interval ?? DEFAULTS.readyInterval);
   if (timeoutMs === 0) throw new ConfigError('ready.timeout is 0: the child could never be ready in time', { hint: 'use a duration such as 30s' });
   if (intervalMs === 0) throw new ConfigError('ready.interval is 0: the check would be tried in a busy loop', { hint: 'use a duration such as 200ms' });
   return { check: finalizeCheck(raw), timeoutMs, intervalMs };

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { RawListen } from './listen-schema.js';
 
 /** A held TCP socket, checked. */
@@ -26,9 +27,6 @@ export interface UnixListenConfig {
 /** One `listen:` entry with its defaults applied. */
 export type ListenConfig = TcpListenConfig | UnixListenConfig;
 
-const DEFAULT_BACKLOG = 511;
-const DEFAULT_UNIX_MODE = '0660';
-
 /** Checks and defaults the `listen:` list: unique names and addresses, ports in range, paths absolute. */
 export function finalizeListen(raw: readonly RawListen[], baseDir: string): ListenConfig[] {
   const names = new Set<string>();
@@ -51,7 +49,7 @@ function finalizeTcp(entry: Extract<RawListen, { tcp: string }>, where: string):
   const port = Number(entry.tcp.slice(colon + 1));
   if (port > 65_535) throw new ConfigError(`${where}.tcp: port ${port} is out of range`, { hint: 'use a port from 1 to 65535 (0 picks a free one)' });
   const host = entry.tcp.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  return { kind: 'tcp', name: entry.name, host, port, backlog: entry.backlog ?? DEFAULT_BACKLOG };
+  return { kind: 'tcp', name: entry.name, host, port, backlog: entry.backlog ?? DEFAULTS.listenBacklog };
 }
 
 function finalizeUnix(entry: Extract<RawListen, { unix: string }>, baseDir: string): UnixListenConfig {
@@ -59,9 +57,9 @@ function finalizeUnix(entry: Extract<RawListen, { unix: string }>, baseDir: stri
     kind: 'unix',
     name: entry.name,
     path: resolve(baseDir, entry.unix),
-    mode: Number.parseInt(entry.mode ?? DEFAULT_UNIX_MODE, 8),
+    mode: Number.parseInt(entry.mode ?? DEFAULTS.listenUnixMode, 8),
     user: entry.user,
     group: entry.group,
-    backlog: entry.backlog ?? DEFAULT_BACKLOG,
+    backlog: entry.backlog ?? DEFAULTS.listenBacklog,
   };
 }

@@ -245,4 +245,17 @@ describe('secretvisor audit: remote sources', () => {
     expect(unsafe.result.code).toBe(77);
     expect(unsafe.report.findings).toEqual([expect.objectContaining({ kind: 'permission', source: 'core', path: tokenFile })]);
   });
+
+  it.each([
+    ['unset', {}],
+    ['empty', { VAULT_TOKEN: '' }],
+  ])('audits ~/.vault-token, the file the source reads, when VAULT_TOKEN is %s', async (_what, tokenEnv) => {
+    const p = platform(`  core:\n    type: vault\n    address: ${vault.address}\n    path: secret/data/noxus/audit\n`);
+    const home = join(p.dir, 'home');
+    mkdirSync(home, { mode: 0o700 });
+    const tokenFile = writeSecretFile(join(home, '.vault-token'), VAULT_TOKEN, 0o644);
+    const { result, report } = await auditJson(p, [], { HOME: home, ...tokenEnv });
+    expect(result.code).toBe(77);
+    expect(report.findings).toEqual([expect.objectContaining({ kind: 'permission', source: 'core', path: tokenFile })]);
+  });
 });

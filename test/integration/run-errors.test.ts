@@ -90,7 +90,7 @@ describe('usage errors exit 64', () => {
     [['run', '--bogus', '--', '/bin/true'], "Unknown option '--bogus'"],
     [['launch'], 'unknown command "launch"'],
     [['check', '--', 'x'], 'check takes no command after --'],
-    [['env', '--format', 'yaml'], 'unknown --format yaml'],
+    [['env', '--format', 'yaml'], 'env: --format yaml is not one of dotenv, json, shell'],
     [['run', '--log-level', 'loud', '--', '/bin/true'], '--log-level loud is not one of'],
   ])('%j', async (args, message) => {
     const result = await runCli(args, { cwd: project(APP) });

@@ -7,7 +7,6 @@ import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 import { makeTestCertificate } from '../servers/vault/tls.js';
 import { systemClock } from '../../src/clock.js';
 import { createVaultSource } from '../../src/sources/vault/vault-source.js';
-import type { VaultSourceConfig } from '../../src/config/config.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
 import { SecretvisorError, describeError } from '../../src/errors.js';
 
@@ -29,9 +28,9 @@ afterEach(async () => {
   expectNoLeak(capture.text(), 'the Vault source log');
 });
 
-function open(overrides: Partial<VaultSourceConfig> & { path: string }, env: NodeJS.ProcessEnv = {}): SecretSource {
+function open(overrides: Partial<Parameters<typeof vaultSourceConfig>[0]> & { path: string }, env: NodeJS.ProcessEnv = {}): SecretSource {
   const source = createVaultSource({
-    config: vaultSourceConfig({ address: vault.address, ...overrides }),
+    config: vaultSourceConfig({ address: vault.address, ...overrides }, env),
     log: capture.log,
     clock: systemClock,
     env,

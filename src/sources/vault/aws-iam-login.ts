@@ -1,12 +1,8 @@
 import { SourceUnavailableError } from '../../errors.js';
-import type { RawVaultAuth } from '../../config/schema.js';
+import type { VaultAuthConfig } from '../../config/config.js';
 import { withoutNodeVersionWarning } from '../aws/aws-client.js';
 
-type AwsAuth = Extract<RawVaultAuth, { method: 'aws' }>;
-
-/** Where Vault's aws method sends the request unless its `sts_endpoint` says otherwise; it is signed for us-east-1. */
-const GLOBAL_STS_ENDPOINT = 'https://sts.amazonaws.com';
-const GLOBAL_STS_REGION = 'us-east-1';
+type AwsAuth = Extract<VaultAuthConfig, { method: 'aws' }>;
 
 /** The header Vault's `iam_server_id_header_value` checks, signed so a request made for one Vault cannot be replayed to another. */
 export const IAM_SERVER_ID_HEADER = 'X-Vault-AWS-IAM-Server-ID';
@@ -35,16 +31,15 @@ interface SignedRequest {
  * Signs an `sts:GetCallerIdentity` request with the AWS SDK's default
  * credential chain (instance profile, environment, profile, web identity)
  * without sending it: a middleware placed right after the SDK's signer takes
- * the signed request and ends the call there. The endpoint signed for is
- * `stsEndpoint`, else AWS_ENDPOINT_URL_STS, else the region's, else the
- * global one. The SDK is loaded here, so configs without `method: aws` never
- * load it.
+ * the signed request and ends the call there. It is signed for the region
+ * and STS endpoint that finalize settled. The SDK is loaded here, so configs
+ * without `method: aws` never load it.
  */
-export async function signCallerIdentity(auth: AwsAuth, env: NodeJS.ProcessEnv, what: string): Promise<IamLoginFields> {
+export async function signCallerIdentity(auth: AwsAuth, what: string): Promise<IamLoginFields> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const endpoint = auth.stsEndpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_STS) ?? (auth.region === undefined ? GLOBAL_STS_ENDPOINT : undefined);
+  const endpoint = auth.stsEndpoint;
   const client = withoutNodeVersionWarning(
-    () => new STSClient({ region: auth.region ?? GLOBAL_STS_REGION, maxAttempts: 1, ...(endpoint === undefined ? {} : { endpoint }) }),
+    () => new STSClient({ region: auth.region, maxAttempts: 1, ...(endpoint === undefined ? {} : { endpoint }) }),
   );
   let signed: SignedRequest | undefined;
   client.middlewareStack.addRelativeTo(
@@ -99,10 +94,6 @@ function isSignedRequest(request: unknown): request is SignedRequest {
   if (typeof request !== 'object' || request === null) return false;
   const fields = request as Record<string, unknown>;
   return typeof fields.method === 'string' && typeof fields.hostname === 'string' && typeof fields.headers === 'object' && fields.headers !== null;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function base64(text: string): string {

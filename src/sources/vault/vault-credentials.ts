@@ -1,12 +1,7 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigError, SourceUnavailableError } from '../../errors.js';
+import { SourceUnavailableError } from '../../errors.js';
 import { SecretValue } from '../../secret-value.js';
-import type { RawVaultAuth } from '../../config/schema.js';
+import type { VaultAuthConfig } from '../../config/config.js';
 import { stripOneNewline } from '../../lib/strip-newline.js';
-
-/** Where Kubernetes mounts a pod's service-account token. */
-export const DEFAULT_JWT_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** How credentials are read: a file reader applying the source's permission policy, the env, the source's name. */
 export interface CredentialInput {
@@ -17,7 +12,7 @@ export interface CredentialInput {
   readonly what: string;
 }
 
-type AuthOf<M extends RawVaultAuth['method']> = Extract<RawVaultAuth, { method: M }>;
+type AuthOf<M extends VaultAuthConfig['method']> = Extract<VaultAuthConfig, { method: M }>;
 
 /** A token and where it came from (`auth.tokenFile /etc/x`, `VAULT_TOKEN`), for messages. */
 export interface TokenCredential {
@@ -32,26 +27,44 @@ export function stripNewline(value: SecretValue): SecretValue {
   return stripped === text ? value : new SecretValue(stripped);
 }
 
+/** Where the `token` method's token comes from: a file (tokenFile, or ~/.vault-token), or VAULT_TOKEN. */
+export type TokenPlace =
+  | { readonly kind: 'tokenFile' | 'home'; readonly path: string }
+  | { readonly kind: 'env'; readonly token: SecretValue };
+
 /**
- * The token of the `token` method: `tokenFile`, else VAULT_TOKEN, else
- * `~/.vault-token` (the file `vault login` writes). Files are checked like
- * secret files. None of them present is retryable: an agent or an operator
- * may be about to write it.
+ * The one rule for where the `token` method reads: `tokenFile`, else
+ * VAULT_TOKEN when it holds a token, else `homeTokenFile` (~/.vault-token,
+ * the file `vault login` writes). `audit` checks the file this names.
+ */
+export function getTokenPlace(auth: AuthOf<'token'>, env: NodeJS.ProcessEnv): TokenPlace {
+  if (auth.tokenFile !== undefined) return { kind: 'tokenFile', path: auth.tokenFile };
+  const fromEnv = env.VAULT_TOKEN;
+  if (fromEnv !== undefined && fromEnv !== '') return { kind: 'env', token: new SecretValue(fromEnv) };
+  return { kind: 'home', path: auth.homeTokenFile };
+}
+
+/**
+ * The token of the `token` method, from where {@link getTokenPlace} says.
+ * Files are checked like secret files. No token in ~/.vault-token is
+ * retryable: an agent or an operator may be about to write it.
  */
 export async function readTokenCredential(auth: AuthOf<'token'>, input: CredentialInput): Promise<TokenCredential> {
-  if (auth.tokenFile !== undefined) {
-    return { token: await readNonEmpty(auth.tokenFile, 'auth.tokenFile', input), from: `auth.tokenFile ${auth.tokenFile}` };
-  }
-  const fromEnv = input.env.VAULT_TOKEN;
-  if (fromEnv !== undefined && fromEnv !== '') return { token: new SecretValue(fromEnv), from: 'VAULT_TOKEN' };
-  const file = join(input.env.HOME ?? homedir(), '.vault-token');
-  try {
-    return { token: await readNonEmpty(file, '~/.vault-token', input), from: file };
-  } catch (error) {
-    if (!(error instanceof SourceUnavailableError)) throw error;
-    throw new SourceUnavailableError(`${input.what}: no Vault token: auth.tokenFile is not set, VAULT_TOKEN is empty and ${file} cannot be read`, {
-      hint: 'set auth.tokenFile, give secretvisor VAULT_TOKEN, or run `vault login` as this user',
-    });
+  const place = getTokenPlace(auth, input.env);
+  switch (place.kind) {
+    case 'tokenFile':
+      return { token: await readNonEmpty(place.path, 'auth.tokenFile', input), from: `auth.tokenFile ${place.path}` };
+    case 'env':
+      return { token: place.token, from: 'VAULT_TOKEN' };
+    case 'home':
+      try {
+        return { token: await readNonEmpty(place.path, '~/.vault-token', input), from: place.path };
+      } catch (error) {
+        if (!(error instanceof SourceUnavailableError)) throw error;
+        throw new SourceUnavailableError(`${input.what}: no Vault token: auth.tokenFile is not set, VAULT_TOKEN is empty and ${place.path} cannot be read`, {
+          hint: 'set auth.tokenFile, give secretvisor VAULT_TOKEN, or run `vault login` as this user',
+        });
+      }
   }
 }
 
@@ -60,28 +73,19 @@ export async function readAppRoleCredentials(
   auth: AuthOf<'approle'>,
   input: CredentialInput,
 ): Promise<{ readonly roleId: SecretValue; readonly secretId: SecretValue | undefined }> {
-  validateAppRoleAuth(auth, input.what);
-  const roleId =
-    auth.roleIdFile === undefined ? new SecretValue(auth.roleId as string) : await readNonEmpty(auth.roleIdFile, 'auth.roleIdFile', input);
+  const roleId = auth.roleIdFile === undefined ? new SecretValue(auth.roleId) : await readNonEmpty(auth.roleIdFile, 'auth.roleIdFile', input);
   const secretId = auth.secretIdFile === undefined ? undefined : await readNonEmpty(auth.secretIdFile, 'auth.secretIdFile', input);
   return { roleId, secretId };
 }
 
-/** The service-account JWT of the `kubernetes` method, from `jwtFile` or the pod's default mount. */
+/** The service-account JWT of the `kubernetes` method, from `jwtFile` (the pod's own token unless the config names another). */
 export async function readKubernetesJwt(auth: AuthOf<'kubernetes'>, input: CredentialInput): Promise<SecretValue> {
-  return readNonEmpty(auth.jwtFile ?? DEFAULT_JWT_FILE, 'auth.jwtFile', input);
+  return readNonEmpty(auth.jwtFile, 'auth.jwtFile', input);
 }
 
 /** The JWT of the `jwt` method, read afresh from `jwtFile` at each login, so a rotated token (a projected service-account token) is the one sent. */
 export async function readJwtCredential(auth: AuthOf<'jwt'>, input: CredentialInput): Promise<SecretValue> {
   return readNonEmpty(auth.jwtFile, 'auth.jwtFile', input);
-}
-
-/** Throws ConfigError unless exactly one of `roleId` and `roleIdFile` is set. */
-export function validateAppRoleAuth(auth: AuthOf<'approle'>, what: string): void {
-  if ((auth.roleId === undefined) === (auth.roleIdFile === undefined)) {
-    throw new ConfigError(`${what}: approle auth needs exactly one of roleId and roleIdFile`, { hint: 'set roleId: or roleIdFile: under auth:' });
-  }
 }
 
 async function readNonEmpty(path: string, key: string, input: CredentialInput): Promise<SecretValue> {

@@ -1,6 +1,6 @@
 import { SourceUnavailableError } from '../../errors.js';
 import { SecretValue } from '../../secret-value.js';
-import type { RawVaultAuth } from '../../config/schema.js';
+import type { VaultAuthConfig } from '../../config/config.js';
 import type { VaultHttp } from './vault-http.js';
 import { VaultRequestError } from './vault-http.js';
 import { describeFailure, toVaultSourceError, vaultFailureKind } from './vault-failure.js';
@@ -19,7 +19,7 @@ export interface VaultLogin {
 /** What {@link loginVault} needs. */
 export interface LoginOptions {
   readonly http: VaultHttp;
-  readonly auth: RawVaultAuth;
+  readonly auth: VaultAuthConfig;
   readonly credentials: CredentialInput;
   readonly address: string;
 }
@@ -43,24 +43,24 @@ export async function loginVault(options: LoginOptions): Promise<VaultLogin> {
     case 'approle': {
       const { roleId, secretId } = await readAppRoleCredentials(auth, credentials);
       const body = { role_id: roleId.reveal(), ...(secretId === undefined ? {} : { secret_id: secretId.reveal() }) };
-      const path = `auth/${auth.mount ?? 'approle'}/login`;
+      const path = `auth/${auth.mount}/login`;
       return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `approle login at ${path}`), options);
     }
     case 'kubernetes': {
       const jwt = await readKubernetesJwt(auth, credentials);
-      const path = `auth/${auth.mount ?? 'kubernetes'}/login`;
+      const path = `auth/${auth.mount}/login`;
       const body = { role: auth.role, jwt: jwt.reveal() };
       return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `kubernetes login at ${path}`), options);
     }
     case 'jwt': {
       const jwt = await readJwtCredential(auth, credentials);
-      const path = `auth/${auth.mount ?? 'jwt'}/login`;
+      const path = `auth/${auth.mount}/login`;
       const body = { role: auth.role, jwt: jwt.reveal() };
       return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `jwt login at ${path}`), options);
     }
     case 'aws': {
-      const signed = await signCallerIdentity(auth, credentials.env, credentials.what);
-      const path = `auth/${auth.mount ?? 'aws'}/login`;
+      const signed = await signCallerIdentity(auth, credentials.what);
+      const path = `auth/${auth.mount}/login`;
       const body = { role: auth.role, ...signed };
       return getAuthLogin(await callLogin(options, { method: 'POST', path, body }, `aws login at ${path} (role ${auth.role})`), options);
     }
@@ -80,7 +80,7 @@ async function callLogin(options: LoginOptions, call: Parameters<VaultHttp['call
   }
 }
 
-function getRefusalHint(auth: RawVaultAuth): string {
+function getRefusalHint(auth: VaultAuthConfig): string {
   switch (auth.method) {
     case 'token':
       return 'the token has expired, been revoked, or belongs to another namespace: give secretvisor a valid one';

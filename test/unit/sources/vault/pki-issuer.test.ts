@@ -7,7 +7,7 @@ import { CertificateIssuer } from '../../../../src/sources/vault/pki-issuer.js';
 import type { VaultCall } from '../../../../src/sources/vault/vault-http.js';
 import { tempDir } from '../../../helpers/tmp.js';
 import { expectNoLeak, trackSecret } from '../../../helpers/secrets.js';
-import { captureLog } from '../../../servers/vault/fixtures.js';
+import { captureLog, vaultAuth } from '../../../servers/vault/fixtures.js';
 import { sourceCommon } from '../../../helpers/source-config.js';
 import { createVaultSource } from '../../../../src/sources/vault/vault-source.js';
 import { createSessionRegistry } from '../../../../src/sources/vault/session-registry.js';
@@ -152,7 +152,7 @@ describe('a vault source with pki', () => {
           address: 'http://vault:8200',
           namespace: undefined,
           caCert: undefined,
-          auth: { method: 'token' },
+          auth: vaultAuth({ method: 'token' }),
           path: 'pki/issue/web',
           pki: PKI,
           revokeOnExit: false,

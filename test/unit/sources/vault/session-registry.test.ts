@@ -3,18 +3,19 @@ import { createSessionRegistry, getSessionKey } from '../../../../src/sources/va
 import type { TokenSession } from '../../../../src/sources/vault/token-session.js';
 
 describe('getSessionKey', () => {
-  const base = { address: 'https://vault:8200', namespace: undefined, auth: { method: 'approle', roleId: 'r', secretIdFile: '/s' } } as const;
+  const base = { address: 'https://vault:8200', namespace: undefined, auth: { method: 'approle', mount: 'approle', roleId: 'r', secretIdFile: '/s' } } as const;
 
   it('is the same for the same address, namespace and auth, whatever the key order or unset keys', () => {
-    const reordered = { address: 'https://vault:8200/', namespace: undefined, auth: { secretIdFile: '/s', roleId: 'r', method: 'approle', mount: undefined } } as const;
+    const reordered = { address: 'https://vault:8200/', namespace: undefined, auth: { secretIdFile: '/s', roleId: 'r', mount: 'approle', method: 'approle', roleIdFile: undefined } } as const;
     expect(getSessionKey(reordered)).toBe(getSessionKey(base));
   });
 
   it.each([
     ['address', { ...base, address: 'https://other:8200' }],
     ['namespace', { ...base, namespace: 'platform' }],
-    ['auth', { ...base, auth: { method: 'approle', roleId: 'other', secretIdFile: '/s' } }],
-    ['auth method', { ...base, auth: { method: 'token' } }],
+    ['auth', { ...base, auth: { method: 'approle', mount: 'approle', roleId: 'other', secretIdFile: '/s' } }],
+    ['auth mount', { ...base, auth: { method: 'approle', mount: 'apps', roleId: 'r', secretIdFile: '/s' } }],
+    ['auth method', { ...base, auth: { method: 'token', tokenFile: undefined, homeTokenFile: '/root/.vault-token' } }],
   ] as const)('differs when the %s differs', (_what, other) => {
     expect(getSessionKey(other)).not.toBe(getSessionKey(base));
   });

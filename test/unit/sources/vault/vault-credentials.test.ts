@@ -1,6 +1,8 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_JWT_FILE,
+  getTokenPlace,
   readAppRoleCredentials,
   readKubernetesJwt,
   readTokenCredential,
@@ -8,7 +10,10 @@ import {
   type CredentialInput,
 } from '../../../../src/sources/vault/vault-credentials.js';
 import { SecretValue } from '../../../../src/secret-value.js';
-import { ConfigError, SourceUnavailableError } from '../../../../src/errors.js';
+import { SourceUnavailableError } from '../../../../src/errors.js';
+import { DEFAULTS } from '../../../../src/config/defaults.js';
+import type { RawVaultAuth } from '../../../../src/config/schema.js';
+import { vaultAuth } from '../../../servers/vault/fixtures.js';
 
 function input(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): CredentialInput & { read: ReturnType<typeof vi.fn> } {
   const read = vi.fn(async (path: string) => {
@@ -17,6 +22,11 @@ function input(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Cred
     return new SecretValue(content);
   });
   return { read, env, what: 'vault source "core"' };
+}
+
+// Each auth as a config writes it, finalized as the source receives it (HOME from the same env).
+function auth<M extends RawVaultAuth['method']>(raw: Extract<RawVaultAuth, { method: M }>, env: NodeJS.ProcessEnv = {}) {
+  return vaultAuth(raw, env) as Extract<ReturnType<typeof vaultAuth>, { method: M }>;
 }
 
 describe('stripNewline', () => {
@@ -31,59 +41,69 @@ describe('stripNewline', () => {
   });
 });
 
+describe('getTokenPlace: the one rule the source reads by and audit checks by', () => {
+  it.each([
+    ['tokenFile, whatever the env holds', { method: 'token', tokenFile: '/t' }, { VAULT_TOKEN: 'from-env', HOME: '/home/x' }, { kind: 'tokenFile', path: '/t' }],
+    ['VAULT_TOKEN, which needs no file', { method: 'token' }, { VAULT_TOKEN: 'from-env', HOME: '/home/x' }, { kind: 'env' }],
+    ['~/.vault-token when VAULT_TOKEN is unset', { method: 'token' }, { HOME: '/home/x' }, { kind: 'home', path: '/home/x/.vault-token' }],
+    ['~/.vault-token when VAULT_TOKEN is empty', { method: 'token' }, { HOME: '/home/x', VAULT_TOKEN: '' }, { kind: 'home', path: '/home/x/.vault-token' }],
+    ["the user's home when HOME is unset", { method: 'token' }, {}, { kind: 'home', path: join(homedir(), '.vault-token') }],
+  ] as const)('%s', (_what, raw, env, expected) => {
+    expect(getTokenPlace(auth(raw, env), env)).toMatchObject(expected);
+  });
+});
+
 describe('readTokenCredential', () => {
   it('reads tokenFile first, even when VAULT_TOKEN is set', async () => {
-    const credential = await readTokenCredential({ method: 'token', tokenFile: '/t' }, input({ '/t': 'from-file\n' }, { VAULT_TOKEN: 'from-env' }));
+    const credential = await readTokenCredential(auth({ method: 'token', tokenFile: '/t' }), input({ '/t': 'from-file\n' }, { VAULT_TOKEN: 'from-env' }));
     expect([credential.token.reveal(), credential.from]).toEqual(['from-file', 'auth.tokenFile /t']);
   });
 
   it('then VAULT_TOKEN, without touching any file', async () => {
-    const io = input({}, { VAULT_TOKEN: 'from-env', HOME: '/home/x' });
-    const credential = await readTokenCredential({ method: 'token' }, io);
+    const env = { VAULT_TOKEN: 'from-env', HOME: '/home/x' };
+    const io = input({}, env);
+    const credential = await readTokenCredential(auth({ method: 'token' }, env), io);
     expect([credential.token.reveal(), credential.from]).toEqual(['from-env', 'VAULT_TOKEN']);
     expect(io.read).not.toHaveBeenCalled();
   });
 
   it('then ~/.vault-token under HOME', async () => {
-    const credential = await readTokenCredential({ method: 'token' }, input({ '/home/x/.vault-token': 'from-home' }, { HOME: '/home/x' }));
+    const credential = await readTokenCredential(auth({ method: 'token' }, { HOME: '/home/x' }), input({ '/home/x/.vault-token': 'from-home' }, { HOME: '/home/x' }));
     expect([credential.token.reveal(), credential.from]).toEqual(['from-home', '/home/x/.vault-token']);
   });
 
   it('with none of them, fails retryably naming all three places', async () => {
-    const error = await readTokenCredential({ method: 'token' }, input({}, { HOME: '/home/x', VAULT_TOKEN: '' })).catch((caught: unknown) => caught);
+    const env = { HOME: '/home/x', VAULT_TOKEN: '' };
+    const error = await readTokenCredential(auth({ method: 'token' }, env), input({}, env)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SourceUnavailableError);
     expect((error as Error).message).toContain('auth.tokenFile is not set, VAULT_TOKEN is empty and /home/x/.vault-token cannot be read');
   });
 
   it('refuses an empty token file', async () => {
-    await expect(readTokenCredential({ method: 'token', tokenFile: '/t' }, input({ '/t': '\n' }))).rejects.toThrow('auth.tokenFile /t is empty');
+    await expect(readTokenCredential(auth({ method: 'token', tokenFile: '/t' }), input({ '/t': '\n' }))).rejects.toThrow('auth.tokenFile /t is empty');
   });
 });
 
 describe('readAppRoleCredentials', () => {
   it('takes an inline roleId and a secretIdFile', async () => {
-    const credentials = await readAppRoleCredentials({ method: 'approle', roleId: 'role', secretIdFile: '/s' }, input({ '/s': 'secret\n' }));
+    const credentials = await readAppRoleCredentials(auth({ method: 'approle', roleId: 'role', secretIdFile: '/s' }), input({ '/s': 'secret\n' }));
     expect([credentials.roleId.reveal(), credentials.secretId?.reveal()]).toEqual(['role', 'secret']);
   });
 
   it('reads roleIdFile, and allows no secret_id (bind_secret_id=false)', async () => {
-    const credentials = await readAppRoleCredentials({ method: 'approle', roleIdFile: '/r' }, input({ '/r': 'role\n' }));
+    const credentials = await readAppRoleCredentials(auth({ method: 'approle', roleIdFile: '/r' }), input({ '/r': 'role\n' }));
     expect([credentials.roleId.reveal(), credentials.secretId]).toEqual(['role', undefined]);
-  });
-
-  it.each([[{}], [{ roleId: 'a', roleIdFile: '/r' }]])('needs exactly one of roleId and roleIdFile (%j is exit 78)', async (auth) => {
-    await expect(readAppRoleCredentials({ method: 'approle', ...auth }, input({}))).rejects.toThrow(ConfigError);
   });
 });
 
 describe('readKubernetesJwt', () => {
   it('reads the service-account token by default', async () => {
-    const jwt = await readKubernetesJwt({ method: 'kubernetes', role: 'app' }, input({ [DEFAULT_JWT_FILE]: 'jwt\n' }));
+    const jwt = await readKubernetesJwt(auth({ method: 'kubernetes', role: 'app' }), input({ [DEFAULTS.kubernetesJwtFile]: 'jwt\n' }));
     expect(jwt.reveal()).toBe('jwt');
   });
 
   it('or jwtFile', async () => {
-    const jwt = await readKubernetesJwt({ method: 'kubernetes', role: 'app', jwtFile: '/j' }, input({ '/j': 'other' }));
+    const jwt = await readKubernetesJwt(auth({ method: 'kubernetes', role: 'app', jwtFile: '/j' }), input({ '/j': 'other' }));
     expect(jwt.reveal()).toBe('other');
   });
 });
