@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from './poll-until.js';
 import { expectNoLeak } from './secrets.js';
 
 /** The built CLI under test (`npm test` builds it first). */
@@ -75,19 +76,13 @@ export class RunningCli {
     return this.process.exitCode !== null || this.process.signalCode !== null;
   }
 
-  /** Resolves when `predicate` holds for the output so far; rejects after `timeoutMs` with the output attached. */
+  /** Resolves when `predicate` holds for the output so far; rejects after `timeoutMs`, or once secretvisor exited, with the output attached. */
   async waitFor(predicate: (cli: RunningCli) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this)) {
-      if (this.hasExited) {
-        if (predicate(this)) return;
-        throw new Error(`secretvisor exited before ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil(() => predicate(this), what, {
+      timeoutMs,
+      giveUp: () => (this.hasExited ? 'secretvisor exited' : undefined),
+      detail: () => `stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+    });
   }
 
   /** Waits until stdout contains `text`. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { PollTimeoutError, pollUntil } from './poll-until.js';
 
 /** True while `pid` is a live process (a zombie counts as dead: it runs no code). */
 export function isAlive(pid: number): boolean {
@@ -13,13 +14,11 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Waits until `pid` is dead; false if it still lives after `timeoutMs`. */
-export async function waitForDeath(pid: number, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
+export function waitForDeath(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  return pollUntil(() => !isAlive(pid), `process ${pid} to end`, { timeoutMs }).catch((error: unknown) => {
+    if (error instanceof PollTimeoutError) return false;
+    throw error;
+  });
 }
 
 /** Resolves true when something accepts a TCP connection on 127.0.0.1:`port`. */

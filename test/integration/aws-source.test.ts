@@ -7,6 +7,7 @@ import { PermissionError, SecretDataError, SecretvisorError, SourceUnavailableEr
 import type { Logger } from '../../src/log.js';
 import { createAwsSource } from '../../src/sources/aws/aws-source.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { startAwsServer, type AwsFaultKind, type AwsServer } from '../servers/aws-server.js';
 import { awsSdkEnv } from '../servers/aws/sdk-env.js';
@@ -299,11 +300,15 @@ describe('assume role', () => {
         { secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID, endpoint: shortLived.endpoint },
         { pool: 'finance-short' },
       );
-      const deadline = Date.now() + 10_000;
-      while (shortLived.requestLog.count('AssumeRole') < 2 && Date.now() < deadline) {
-        await read(source);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await pollUntil(
+        async () => {
+          if (shortLived.requestLog.count('AssumeRole') >= 2) return true;
+          await read(source);
+          return false;
+        },
+        'a second AssumeRole of the short-lived credentials',
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
       expect(shortLived.requestLog.count('AssumeRole', { ok: true })).toBeGreaterThanOrEqual(2);
       expect(shortLived.requestLog.count('DescribeSecret', { ok: false })).toBe(0);
     } finally {

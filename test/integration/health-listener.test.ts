@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { parseExposition, sampleValue, type Exposition } from '../helpers/prometheus-text.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
@@ -66,22 +67,18 @@ async function scrape(service: Service): Promise<Exposition> {
 }
 
 /** Scrapes until `predicate` holds: the state changes with file events and timers, never at a known moment. */
-async function scrapeUntil(service: Service, predicate: (metrics: Exposition) => boolean, what: string, timeoutMs = 20_000): Promise<Exposition> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+function scrapeUntil(service: Service, predicate: (metrics: Exposition) => boolean, what: string, timeoutMs = 20_000): Promise<Exposition> {
+  let metrics: Exposition | undefined;
+  const probe = async (): Promise<Exposition | undefined> => {
     // The listener opens once the config is read: until then, nothing answers.
-    const metrics = await scrape(service).catch((error: unknown) => {
-      if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED' || Date.now() > deadline) throw error;
+    metrics = await scrape(service).catch((error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
       return undefined;
     });
-    if (metrics !== undefined && predicate(metrics)) return metrics;
-    if (metrics === undefined) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last scrape:\n${metrics.samples.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')}\nstderr:\n${service.cli.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return metrics !== undefined && predicate(metrics) ? metrics : undefined;
+  };
+  const lastScrape = (): string => metrics?.samples.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n') ?? 'none answered (ECONNREFUSED)';
+  return pollUntil(probe, what, { timeoutMs, intervalMs: 100, detail: () => `last scrape:\n${lastScrape()}\nstderr:\n${service.cli.stderr}` });
 }
 
 const app = { source: 'app' };
@@ -154,9 +151,14 @@ describe('health listener (metrics: { listen })', () => {
     const service = await startService({ extraConfig: 'onExit: restart', childEnv: { EXIT_CODE: '3' } });
     const metrics = await scrapeUntil(service, (m) => (sampleValue(m, 'secretvisor_child_restarts_total', { reason: 'crash' }) ?? 0) >= 1, 'a crash restart');
     expect(sampleValue(metrics, 'secretvisor_child_restarts_total', { reason: 'rotation' })).toBe(0);
-    const deadline = Date.now() + 20_000;
-    let healthz = await get(`${service.base}/healthz`);
-    while (healthz.status === 200 && Date.now() < deadline) healthz = await get(`${service.base}/healthz`);
+    const healthz = await pollUntil(
+      async () => {
+        const answer = await get(`${service.base}/healthz`);
+        return answer.status === 200 ? undefined : answer;
+      },
+      '/healthz to stop answering 200',
+      { timeoutMs: 20_000 },
+    );
     expect(healthz.status).toBe(503);
     expect(healthz.body).toMatch(/unhealthy: the child is not running: it exited with code 3 at /);
     service.cli.kill('SIGTERM');

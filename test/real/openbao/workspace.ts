@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { baseEnv, startCli, type RunningCli } from '../../helpers/cli.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 import { FIXTURES, readRecords, waitForRecords } from '../../helpers/project.js';
 import { trackSecret } from '../../helpers/secrets.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -83,11 +84,7 @@ export async function stopRun(cli: RunningCli): Promise<number | null> {
 
 /** Polls `predicate` every 50 ms until it holds; fails after `timeoutMs` naming `what` (and secretvisor's log, when given). */
 export async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 45_000, cli?: RunningCli): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${cli === undefined ? '' : `\nsecretvisor stderr:\n${cli.stderr.slice(-6_000)}`}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil(predicate, what, { timeoutMs, intervalMs: 50, detail: () => (cli === undefined ? '' : `secretvisor stderr:\n${cli.stderr.slice(-6_000)}`) });
 }
 
 /** secretvisor's JSON log lines so far, parsed. */

@@ -38,12 +38,3 @@ export function captureLog(): { readonly log: Logger; readonly lines: () => Reco
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { log, lines, text };
 }
-
-/** Resolves once `predicate` holds, polling every 10 ms; rejects after `timeoutMs` naming `what`. */
-export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
