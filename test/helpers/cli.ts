@@ -24,25 +24,6 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/**
- * The text of secretvisor's log lines — each JSON line's `msg` and `fix` —
- * with other lines as they are, so tests can look for a message without
- * caring about JSON escaping.
- */
-export function logText(stderr: string): string {
-  return stderr
-    .split('\n')
-    .map((line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; fix?: string };
-        return [entry.msg, entry.fix].filter((part) => part !== undefined).join('\n');
-      } catch {
-        return line;
-      }
-    })
-    .join('\n');
-}
-
 /** The environment tests give secretvisor by default: enough to run, nothing secret. */
 export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C', ...extra };

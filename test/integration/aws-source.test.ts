@@ -1,12 +1,10 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sourceCommon } from '../helpers/source-config.js';
 import type { AwsSourceConfig } from '../../src/config/config.js';
 import { PermissionError, SecretDataError, SecretvisorError, SourceUnavailableError, describeError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
 import { createAwsSource } from '../../src/sources/aws/aws-source.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { pollUntil } from '../helpers/poll-until.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { startAwsServer, type AwsFaultKind, type AwsServer } from '../servers/aws-server.js';
@@ -19,19 +17,9 @@ const FINANCE_EXTERNAL_ID = randomSecret('external-id');
 const LEGAL_ROLE = 'arn:aws:iam::123456789012:role/noxus-legal';
 
 let server: AwsServer;
-let logText = '';
+let capture = captureLog();
 const opened: SecretSource[] = [];
 const savedEnv = { ...process.env };
-
-function captureLogger(): Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logText += chunk.toString('utf8');
-      done();
-    },
-  });
-  return pino({ level: 'debug' }, sink);
-}
 
 function awsConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
   return {
@@ -52,7 +40,7 @@ function awsConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
 function open(overrides: Partial<AwsSourceConfig> = {}, context: { service?: string; pool?: string } = {}): SecretSource {
   const source = createAwsSource({
     config: awsConfig(overrides),
-    log: captureLogger(),
+    log: capture.log,
     env: process.env,
     service: context.service ?? 'worker',
     pool: context.pool,
@@ -103,8 +91,8 @@ beforeAll(async () => {
 afterEach(async () => {
   server.faults.clear();
   await Promise.all(opened.splice(0).map((source) => source.close()));
-  expectNoLeak(logText, 'source log');
-  logText = '';
+  capture.expectNoLeak('source log');
+  capture = captureLog();
 });
 
 afterAll(async () => {
@@ -282,7 +270,7 @@ describe('assume role', () => {
     expect(error.message).toContain('ExpiredTokenException');
     expect(revealAll(await read(source))).toEqual({ BANK_TOKEN: bankToken });
     expect(server.requestLog.count('AssumeRole', { ok: true })).toBe(1);
-    expect(logText).toContain('credentials expired');
+    expect(capture.text()).toContain('credentials expired');
   });
 
   it('assumes the role again before its credentials expire', async () => {

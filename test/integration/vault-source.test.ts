@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startVaultServer, type VaultServer } from '../servers/vault-server.js';
-import { captureLog, vaultSourceConfig } from '../servers/vault/fixtures.js';
+import { vaultSourceConfig } from '../servers/vault/fixtures.js';
+import { captureLog, type LogCapture } from '../helpers/log-capture.js';
 import { pollUntil } from '../helpers/poll-until.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
@@ -15,7 +16,7 @@ import { SecretvisorError, describeError } from '../../src/errors.js';
 // server, without the CLI: auth methods, secret kinds, sharing, failures.
 
 let vault: VaultServer;
-let capture: ReturnType<typeof captureLog>;
+let capture: LogCapture;
 const opened: SecretSource[] = [];
 
 beforeEach(async () => {
@@ -26,7 +27,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const source of opened.splice(0)) await source.close();
   await vault.stop();
-  expectNoLeak(capture.text(), 'the Vault source log');
+  capture.expectNoLeak('the Vault source log');
 });
 
 function open(overrides: Partial<VaultSourceConfig> & { path: string }, env: NodeJS.ProcessEnv = {}): SecretSource {

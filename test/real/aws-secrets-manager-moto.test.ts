@@ -7,7 +7,8 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { awsSdkEnv } from '../servers/aws/sdk-env.js';
 import { startAwsProxy, type AwsProxy } from './moto/aws-proxy.js';

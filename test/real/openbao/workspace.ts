@@ -87,13 +87,3 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, wha
   await pollUntil(predicate, what, { timeoutMs, intervalMs: 50, detail: () => (cli === undefined ? '' : `secretvisor stderr:\n${cli.stderr.slice(-6_000)}`) });
 }
 
-/** secretvisor's JSON log lines so far, parsed. */
-export function logEntries(cli: RunningCli): Record<string, unknown>[] {
-  return cli.stderr.split('\n').flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
