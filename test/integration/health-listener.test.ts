@@ -13,11 +13,9 @@ import { freePort } from '../helpers/processes.js';
 
 const RECORD_ENV = fileURLToPath(new URL('../fixtures/record-env.mjs', import.meta.url));
 
-const running: RunningCli[] = [];
 /** Every body the listener sent, for the leak check at the end of each test. */
 const bodies: string[] = [];
 afterEach(async () => {
-  for (const cli of running.splice(0)) await cli.discard();
   expectNoLeak(bodies.splice(0).join('\n'), 'the health listener');
 });
 
@@ -49,7 +47,6 @@ async function startService(options: { extraConfig?: string; childEnv?: NodeJS.P
   );
   const env = baseEnv({ SECRETVISOR_LOG_FORMAT: 'json', RECORD_KEYS: 'DB_PASSWORD', RECORD_FILE: join(dir, 'record.jsonl'), ...options.childEnv });
   const cli = startCli(['run', '-c', config, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
-  running.push(cli);
   return { dir, config, envFile, base: `http://127.0.0.1:${port}`, cli };
 }
 
@@ -216,9 +213,7 @@ describe('secretvisor status', () => {
     );
     const env = baseEnv({ SECRETVISOR_LOG_FORMAT: 'json' });
     const start = (identity: string[]): RunningCli => {
-      const cli = startCli(['run', '-c', config, ...identity, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
-      running.push(cli);
-      return cli;
+      return startCli(['run', '-c', config, ...identity, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
     };
     const api = start(['-s', 'api']);
     const financeCli = start(['-s', 'worker', '-p', 'finance']);
@@ -249,7 +244,6 @@ describe('secretvisor status', () => {
     const config = join(dir, 'sv.yaml');
     writeFileSync(config, `version: 1\nsources:\n  app: { type: dotenv, path: "\${CREDENTIALS_DIRECTORY}/app.env" }\nscopes: { global: [app] }\nmetrics: { listen: "127.0.0.1:${port}" }\n`);
     const cli = startCli(['run', '-c', config, '--', process.execPath, RECORD_ENV], { cwd: dir, env: baseEnv({ CREDENTIALS_DIRECTORY: dir }) });
-    running.push(cli);
     await cli.waitForReadyChildren(1);
     const result = await runCli(['status', '-c', config], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);

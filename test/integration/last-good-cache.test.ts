@@ -13,7 +13,6 @@ import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 import { freePort } from '../real/openbao/process-tools.js';
 
 let vault: VaultServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   vault = await startVaultServer();
@@ -21,10 +20,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   vault.faults.clear();
-  for (const cli of running.splice(0)) {
-    if (!cli.hasExited) cli.kill('SIGTERM');
-    await cli.exited().catch(() => undefined);
-  }
 });
 
 afterAll(async () => {
@@ -70,9 +65,7 @@ async function primeCache(p: Project): Promise<void> {
 }
 
 function start(p: Project): RunningCli {
-  const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-  running.push(cli);
-  return cli;
+  return startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
 }
 
 describe('last-good cache', () => {
