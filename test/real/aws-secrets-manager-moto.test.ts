@@ -6,7 +6,7 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { baseEnv, runCli, type RunningCli } from '../helpers/cli.js';
 import { logText } from '../helpers/log-capture.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';

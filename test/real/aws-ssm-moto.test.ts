@@ -1,5 +1,5 @@
 import { DeleteParameterCommand, PutParameterCommand, type ParameterType } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { baseEnv, runCli, type RunningCli } from '../helpers/cli.js';
 import { logText } from '../helpers/log-capture.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
