@@ -21,3 +21,8 @@ export function exitCodeOf(exit: ChildExit): number {
 export function signalNumber(signal: NodeJS.Signals): number {
   return constants.signals[signal];
 }
+
+/** How a child ended, for log lines: "exited with code 3", or "was ended by SIGKILL (exit code 137)". */
+export function describeExit(exit: ChildExit): string {
+  return exit.signal === null ? `exited with code ${exitCodeOf(exit)}` : `was ended by ${exit.signal} (exit code ${exitCodeOf(exit)})`;
+}

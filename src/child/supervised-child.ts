@@ -1,15 +1,15 @@
 import { systemClock, sleepOn, type Clock } from '../clock.js';
-import { formatDuration } from '../config/duration.js';
 import { ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffDelay, jitter } from '../watch/backoff.js';
-import { exitCodeOf, type ChildExit } from './exit-code.js';
+import { describeExit, exitCodeOf, type ChildExit } from './exit-code.js';
+import { OverlapRotation } from './overlap-rotation.js';
 import type { Command } from './pid1.js';
+import { ReadyGate } from './ready-gate.js';
 import { RELOAD_SIGNALS, sendReloadSignal, type PendingReload, type ReloadReason } from './reload-signal.js';
 import { startChild, type ChildSpec, type RunningChild, type StopOptions } from './start-child.js';
 import type { ChildChange, ChildEvent, ChildInput, ChildPolicy, ExitReason, StartReason } from './child-events.js';
-import { waitForReady, type Probe, type ReadyOutcome } from './readiness.js';
-import { describeCheck } from '../config/readiness-config.js';
+import type { Probe } from './readiness.js';
 
 /** Everything a {@link SupervisedChild} needs; side effects that tests replace come in here. */
 export interface SupervisedChildOptions {
@@ -41,25 +41,25 @@ const CRASH_BACKOFF = { initialMs: 500, maxMs: 60_000 };
 /**
  * One supervised child over its whole life: start, readiness, restart for
  * new secrets (splay, then by `strategy`: restart stops the old one
- * completely before the new one starts; overlap starts the new one beside it
- * and stops the old one only once the new one is ready, else keeps the old
- * one), reload signals that wait for a starting child's handler, restart
- * after a crash with growing backoff, and stop. Starts and restarts run one
- * after the other, so there is one child, two only during an overlap, and
- * nothing starts once a stop was asked for. A child not ready in time is
- * handled like a crash. A stop secretvisor asked for is never reported as a crash.
+ * completely before the new one starts; overlap, in {@link OverlapRotation},
+ * starts the new one beside it), reload signals that wait for a starting
+ * child's handler, restart after a crash with growing backoff, and stop.
+ * Starts and restarts run one after the other, so there is one child, two
+ * only during an overlap, and nothing starts once a stop was asked for. A
+ * child not ready in time is handled like a crash. A stop secretvisor asked
+ * for is never reported as a crash.
  */
 export class SupervisedChild {
   readonly #options: SupervisedChildOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #spawn: (spec: ChildSpec) => RunningChild;
+  readonly #gate: ReadyGate;
+  readonly #overlap: OverlapRotation;
   #input: ChildInput | undefined;
   #current: RunningChild | undefined;
   /** The old child while a restart stops it. */
   #outgoing: RunningChild | undefined;
-  /** The new child of an overlap rotation, beside the old one, until it is ready or rejected. */
-  #incoming: RunningChild | undefined;
   /** A child stopped because it was not ready in time: its end is a crash, or exit 69. */
   #notReady: RunningChild | undefined;
   #startedAt = 0;
@@ -82,6 +82,25 @@ export class SupervisedChild {
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
     this.#spawn = options.spawn ?? startChild;
+    const emit = (event: ChildEvent): void => this.#emit(event);
+    const stopAsked = this.#stopAsked.signal;
+    this.#gate = new ReadyGate({ ready: options.policy.ready, childUser: options.childUser, log: this.#log, clock: this.#clock, probe: options.probe, stopAsked, emit });
+    this.#overlap = new OverlapRotation({
+      log: this.#log,
+      clock: this.#clock,
+      gate: this.#gate,
+      stopAsked,
+      serving: () => this.#current,
+      spawn: (input) => this.#spawnChild(input),
+      started: (child, input, reason) => this.#started(child, input, reason),
+      takeOver: (child, startedAt) => {
+        this.#current = child;
+        this.#startedAt = startedAt;
+      },
+      retire: (old) => this.#retire(old),
+      stop: (child) => child.stop(this.#stopOptions(this.#options.policy.stopSignal)),
+      emit,
+    });
   }
 
   /** The running child's pid (the old one during an overlap); undefined between a crash and its restart, during a restart, and after the end. */
@@ -148,13 +167,11 @@ export class SupervisedChild {
     if (splayMs > 0) await sleepOn(this.#clock, jitter(splayMs, () => this.#clock.random()), this.#stopAsked.signal);
     await this.#enqueue(async () => {
       if (this.#stopAsked.signal.aborted) return;
-      if (strategy === 'overlap' && this.#current !== undefined) return this.#overlap(this.#current, change);
+      if (strategy === 'overlap' && this.#current !== undefined) return this.#overlap.run(this.#current, this.#input as ChildInput, change);
       this.#log.info(context, 'secrets changed; restarting the child');
       const old = this.#current;
       this.#current = undefined;
-      this.#outgoing = old;
-      await old?.stop(this.#stopOptions(this.#options.policy.stopSignal));
-      this.#outgoing = undefined;
+      if (old !== undefined) await this.#retire(old);
       await this.#launch('rotation');
     });
   }
@@ -234,7 +251,14 @@ export class SupervisedChild {
 
   /** Every child that runs or is being stopped: the serving one first. */
   #children(): RunningChild[] {
-    return [...new Set([this.#current, this.#outgoing, this.#incoming])].filter((child) => child !== undefined);
+    return [...new Set([this.#current, this.#outgoing, this.#overlap.incoming])].filter((child) => child !== undefined);
+  }
+
+  /** Stops `old`, replaced for new secrets, with its group: its end is reported as a rotation. */
+  async #retire(old: RunningChild): Promise<void> {
+    this.#outgoing = old;
+    await old.stop(this.#stopOptions(this.#options.policy.stopSignal));
+    this.#outgoing = undefined;
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -271,60 +295,13 @@ export class SupervisedChild {
     this.#startedAt = this.#clock.now();
     if (!(await this.#started(child, input, reason))) return false;
     onSpawned?.(true);
-    const outcome = await this.#awaitReady(child, input);
+    const outcome = await this.#gate.wait(child, input);
     if (outcome?.result === 'timeout' && child === this.#current) {
-      this.#log.error({ pid: child.pid, check: this.#checkText(), timeoutMs: outcome.elapsedMs, lastFailure: outcome.lastFailure }, `${this.#notReadyText(child, outcome)}; stopping it`);
+      this.#log.error({ pid: child.pid, check: this.#gate.check, timeoutMs: outcome.elapsedMs, lastFailure: outcome.lastFailure }, `${this.#gate.notReadyText(child, outcome)}; stopping it`);
       this.#notReady = child;
       await child.stop(this.#stopOptions(this.#options.policy.stopSignal));
     }
     return outcome === undefined || outcome.result === 'ready';
-  }
-
-  /**
-   * An overlap rotation: the new child starts beside `old` and must be ready
-   * in time; then it takes over and `old` is stopped. A new child that exits,
-   * cannot start or is not ready in time is stopped instead, `old` keeps
-   * serving on the previous secrets, and the rejection is logged once and sent
-   * as `rotation-rejected`.
-   */
-  async #overlap(old: RunningChild, change: ChildChange): Promise<void> {
-    const input = this.#input as ChildInput;
-    this.#log.info({ ...change.context, oldPid: old.pid }, `secrets changed; starting a new child beside the old one (pid ${old.pid}), which is stopped once the new one is ready (strategy overlap)`);
-    const incoming = this.#spawnChild(input);
-    this.#incoming = incoming;
-    const startedAt = this.#clock.now();
-    const outcome = (await this.#started(incoming, input, 'rotation')) ? await this.#awaitReady(incoming, input) : undefined;
-    if (outcome?.result === 'ready') {
-      this.#incoming = undefined;
-      const oldRuns = this.#current === old;
-      this.#current = incoming;
-      this.#startedAt = startedAt;
-      if (!oldRuns) return;
-      this.#outgoing = old;
-      this.#log.info({ pid: incoming.pid, oldPid: old.pid }, `the new child (pid ${incoming.pid}) is ready; stopping the old one (pid ${old.pid})`);
-      await old.stop(this.#stopOptions(this.#options.policy.stopSignal));
-      this.#outgoing = undefined;
-      return;
-    }
-    // The new child is stopped whatever happened; with a stop, this joins it.
-    const exit = await incoming.stop(this.#stopOptions(this.#options.policy.stopSignal));
-    this.#incoming = undefined;
-    if (this.#stopAsked.signal.aborted) return;
-    const why =
-      outcome === undefined
-        ? 'could not be started'
-        : outcome.result === 'timeout'
-          ? this.#notReadyText(incoming, outcome).replace(/^the child \(pid \d+\) /, '')
-          : `${exitText(exit)} before it was ready`;
-    const kept = this.#current === old ? old.pid : undefined;
-    const sources = change.sources.join(', ');
-    this.#log.error(
-      { ...change.context, pid: incoming.pid, keptPid: kept, check: this.#checkText(), lastFailure: outcome?.lastFailure },
-      kept === undefined
-        ? `rotation of ${sources} rejected: the new child (pid ${incoming.pid}) ${why}; the old child (pid ${old.pid}) had exited too`
-        : `rotation of ${sources} rejected: the new child (pid ${incoming.pid}) ${why}; the old child (pid ${old.pid}) keeps serving on the previous secrets`,
-    );
-    this.#emit({ type: 'rotation-rejected', rejectedPid: incoming.pid, keptPid: kept, sources: change.sources });
   }
 
   #spawnChild(input: ChildInput): RunningChild {
@@ -344,64 +321,25 @@ export class SupervisedChild {
     return true;
   }
 
-  /**
-   * Runs the readiness check until it passes, times out, the child exits or
-   * a stop begins; sends `child-ready` when it passed. Undefined (ready at
-   * once) without a check.
-   */
-  async #awaitReady(child: RunningChild, input: ChildInput): Promise<ReadyOutcome | undefined> {
-    const { ready } = this.#options.policy;
-    const pid = child.pid as number;
-    if (ready === undefined) {
-      this.#emit({ type: 'child-ready', pid });
-      return undefined;
-    }
-    const gone = new AbortController();
-    void child.exited.then(() => gone.abort());
-    this.#log.info({ pid, check: this.#checkText(), timeoutMs: ready.timeoutMs }, `waiting for the child (pid ${pid}) to be ready: ${this.#checkText()}`);
-    const { childUser } = this.#options;
-    const outcome = await waitForReady(ready, {
-      context: { env: input.env, uid: childUser?.uid, gid: childUser?.gid },
-      signal: AbortSignal.any([this.#stopAsked.signal, gone.signal]),
-      clock: this.#clock,
-      probe: this.#options.probe,
-    });
-    if (outcome.result === 'ready') {
-      this.#log.info({ pid, check: this.#checkText(), elapsedMs: outcome.elapsedMs, attempts: outcome.attempts }, `the child (pid ${pid}) is ready after ${outcome.elapsedMs} ms (${this.#checkText()})`);
-      this.#emit({ type: 'child-ready', pid });
-    }
-    return outcome;
-  }
-
-  #checkText(): string {
-    const { ready } = this.#options.policy;
-    return ready === undefined ? 'none' : describeCheck(ready.check);
-  }
-
-  #notReadyText(child: RunningChild, outcome: ReadyOutcome): string {
-    const timeout = formatDuration(this.#options.policy.ready?.timeoutMs ?? 0);
-    return `the child (pid ${child.pid}) was not ready within ready.timeout ${timeout} (${this.#checkText()}, ${outcome.attempts} tries; last: ${outcome.lastFailure ?? 'none'})`;
-  }
-
   #onExit(child: RunningChild, exit: ChildExit): void {
     const { pid } = child;
     const code = exitCodeOf(exit);
     const ended = { pid, exitCode: code, signal: exit.signal };
     if (child === this.#outgoing) {
       this.#exited(pid, exit, 'rotation');
-      this.#log.info(ended, `the old child (pid ${pid}) ${exitText(exit)}`);
+      this.#log.info(ended, `the old child (pid ${pid}) ${describeExit(exit)}`);
       return;
     }
-    if (child === this.#incoming) {
+    if (child === this.#overlap.incoming) {
       // The overlap decides what follows (the log line of a rejection says why).
       this.#exited(pid, exit, this.#stopAsked.signal.aborted ? 'stopped' : 'rejected');
-      this.#log.info(ended, `the new child (pid ${pid}) ${exitText(exit)}`);
+      this.#log.info(ended, `the new child (pid ${pid}) ${describeExit(exit)}`);
       return;
     }
     this.#lastExit = exit;
     if (child !== this.#current || this.#stopAsked.signal.aborted) {
       this.#exited(pid, exit, 'stopped');
-      this.#log.info(ended, `the child (pid ${pid}) ${exitText(exit)}`);
+      this.#log.info(ended, `the child (pid ${pid}) ${describeExit(exit)}`);
       return;
     }
     this.#current = undefined;
@@ -427,7 +365,7 @@ export class SupervisedChild {
     if (this.#current !== undefined && this.#current !== child) {
       // It ended during an overlap whose new child has taken over since.
       this.#exited(pid, exit, 'rotation');
-      this.#log.warn(ended, `the old child (pid ${pid}) ${exitText(exit)} during the overlap; the new child (pid ${this.#current.pid}) has taken over`);
+      this.#log.warn(ended, `the old child (pid ${pid}) ${describeExit(exit)} during the overlap; the new child (pid ${this.#current.pid}) has taken over`);
       return;
     }
     const notReady = child === this.#notReady;
@@ -477,9 +415,4 @@ export class SupervisedChild {
       this.#log.error({ event: event.type, err: String(error) }, `a child event listener failed: ${String(error)}`);
     }
   }
-}
-
-/** "exited with code 3", or "was ended by SIGKILL (exit code 137)". */
-function exitText(exit: ChildExit): string {
-  return exit.signal === null ? `exited with code ${exitCodeOf(exit)}` : `was ended by ${exit.signal} (exit code ${exitCodeOf(exit)})`;
 }

@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { TestRunner, afterAll, afterEach, expect } from 'vitest';
+import { pollUntil } from './poll-until.js';
+import { isOurZombie, killWithDescendants } from './processes.js';
 import { expectNoLeak } from './secrets.js';
+// Imported for its clean-up hook: registered first, it runs last (hooks run as a stack), once every CLI has stopped.
+import './tmp.js';
 
 /** The built CLI under test (`npm test` builds it first). */
 export const CLI = fileURLToPath(new URL('../../dist/secretvisor.cjs', import.meta.url));
@@ -23,28 +28,24 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/**
- * The text of secretvisor's log lines — each JSON line's `msg` and `fix` —
- * with other lines as they are, so tests can look for a message without
- * caring about JSON escaping.
- */
-export function logText(stderr: string): string {
-  return stderr
-    .split('\n')
-    .map((line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; fix?: string };
-        return [entry.msg, entry.fix].filter((part) => part !== undefined).join('\n');
-      } catch {
-        return line;
-      }
-    })
-    .join('\n');
-}
-
 /** The environment tests give secretvisor by default: enough to run, nothing secret. */
 export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C', ...extra };
+}
+
+/** How long a discarded CLI may take to close its output once it was killed. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+// Every CLI is stopped at the end of the test that started it, or of the file when a beforeAll did.
+const startedInTest = new Set<RunningCli>();
+const startedForFile = new Set<RunningCli>();
+afterEach(() => discardAll(startedInTest));
+afterAll(() => discardAll(startedForFile));
+
+async function discardAll(clis: Set<RunningCli>): Promise<void> {
+  const left = [...clis];
+  clis.clear();
+  for (const cli of left) await cli.discard();
 }
 
 /** A CLI process still running, with its output collected so far. */
@@ -54,8 +55,10 @@ export class RunningCli {
   stderr = '';
   readonly #exited: Promise<CliResult>;
 
+  /** Wraps a process that runs secretvisor (maybe under sh, setpriv, unshare); it is discarded after the test. */
   constructor(child: ChildProcess) {
     this.process = child;
+    (TestRunner.getCurrentTest() === undefined ? startedForFile : startedInTest).add(this);
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.#exited = once(child, 'close').then(([code, signal]) => ({
@@ -75,19 +78,13 @@ export class RunningCli {
     return this.process.exitCode !== null || this.process.signalCode !== null;
   }
 
-  /** Resolves when `predicate` holds for the output so far; rejects after `timeoutMs` with the output attached. */
+  /** Resolves when `predicate` holds for the output so far; rejects after `timeoutMs`, or once secretvisor exited, with the output attached. */
   async waitFor(predicate: (cli: RunningCli) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this)) {
-      if (this.hasExited) {
-        if (predicate(this)) return;
-        throw new Error(`secretvisor exited before ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil(() => predicate(this), what, {
+      timeoutMs,
+      giveUp: () => (this.hasExited ? 'secretvisor exited' : undefined),
+      detail: () => `stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+    });
   }
 
   /** Waits until stdout contains `text`. */
@@ -110,10 +107,30 @@ export class RunningCli {
     this.process.kill(signal);
   }
 
-  /** Clean-up after a test: SIGKILLs secretvisor if it still runs and waits for it, whatever its output. */
+  /**
+   * Clean-up after a test, whatever the output: SIGKILLs secretvisor if it
+   * still runs, with every process below it and their process groups (a
+   * child outliving secretvisor would hold its output open), waits until it
+   * has closed its output, and checks it was reaped, not left a zombie.
+   */
   async discard(): Promise<void> {
-    if (!this.hasExited) this.kill('SIGKILL');
-    await this.exited().catch(() => undefined);
+    startedInTest.delete(this);
+    startedForFile.delete(this);
+    if (!this.hasExited && this.process.pid !== undefined) killWithDescendants(this.pid);
+    const ended = this.#exited.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      ended.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!closed) {
+      this.process.stdout?.destroy();
+      this.process.stderr?.destroy();
+      await ended;
+    }
+    expect(closed, `secretvisor (pid ${this.pid}) ended, but its output was still open ${CLOSE_TIMEOUT_MS} ms later: something it started outlived it; end that in the test's own clean-up`).toBe(true);
+    expect(isOurZombie(this.pid), `secretvisor (pid ${this.pid}) was left a zombie`).toBe(false);
   }
 
   /** Resolves when secretvisor exits, checking that no issued secret leaked into its output. */

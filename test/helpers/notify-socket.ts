@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from './poll-until.js';
 
 const LISTENER = fileURLToPath(new URL('../fixtures/notify-listener.py', import.meta.url));
 
@@ -46,11 +47,7 @@ export class NotifySocket {
   }
 
   async waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.received)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await pollUntil(predicate, what, { timeoutMs, detail: () => `received: ${JSON.stringify(this.received)}` });
   }
 
   async close(): Promise<void> {

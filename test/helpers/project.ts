@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJsonLines } from './json-lines.js';
+import { pollUntil } from './poll-until.js';
 import { tempDir, writeSecretFile } from './tmp.js';
 
 /** A file to create in a test project: its content, or content and mode. */
@@ -46,12 +47,11 @@ export function readRecords(file: string): ChildRecord[] {
 }
 
 /** Waits until the records satisfy `predicate`; fails with what was recorded. */
-export async function waitForRecords(file: string, predicate: (records: ChildRecord[]) => boolean, what: string, timeoutMs = 15_000): Promise<ChildRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const records = readRecords(file);
-    if (predicate(records)) return records;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; records:\n${JSON.stringify(records, null, 1)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export function waitForRecords(file: string, predicate: (records: ChildRecord[]) => boolean, what: string, timeoutMs = 15_000): Promise<ChildRecord[]> {
+  let records: ChildRecord[] = [];
+  const probe = (): ChildRecord[] | undefined => {
+    records = readRecords(file);
+    return predicate(records) ? records : undefined;
+  };
+  return pollUntil(probe, what, { timeoutMs, detail: () => `records:\n${JSON.stringify(records, null, 1)}` });
 }

@@ -29,7 +29,6 @@ setInterval(() => {}, 1 << 30);
 `;
 
 let server: AwsServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   server = await startAwsServer({
@@ -50,7 +49,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   server.faults.clear();
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -89,9 +87,7 @@ function workspace(yaml: string): Workspace {
 }
 
 function start(ws: Workspace, args: readonly string[], env = cliEnv()): RunningCli {
-  const cli = startCli(['run', '-c', ws.config, ...args, '--', ...ws.child], { cwd: ws.dir, env });
-  running.push(cli);
-  return cli;
+  return startCli(['run', '-c', ws.config, ...args, '--', ...ws.child], { cwd: ws.dir, env });
 }
 
 function starts(cli: RunningCli): number {

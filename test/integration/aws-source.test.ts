@@ -1,13 +1,12 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sourceCommon } from '../helpers/source-config.js';
 import type { AwsSourceConfig } from '../../src/config/config.js';
 import { PermissionError, SecretDataError, SecretvisorError, SourceUnavailableError, describeError } from '../../src/errors.js';
 import { systemClock } from '../../src/clock.js';
-import type { Logger } from '../../src/log.js';
 import { createAwsSource } from '../../src/sources/aws/aws-source.js';
 import type { SecretSource, Snapshot } from '../../src/sources/source.js';
+import { captureLog } from '../helpers/log-capture.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { startAwsServer, type AwsFaultKind, type AwsServer } from '../servers/aws-server.js';
 import { awsSdkEnv } from '../servers/aws/sdk-env.js';
@@ -19,19 +18,9 @@ const FINANCE_EXTERNAL_ID = randomSecret('external-id');
 const LEGAL_ROLE = 'arn:aws:iam::123456789012:role/noxus-legal';
 
 let server: AwsServer;
-let logText = '';
+let capture = captureLog();
 const opened: SecretSource[] = [];
 const savedEnv = { ...process.env };
-
-function captureLogger(): Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logText += chunk.toString('utf8');
-      done();
-    },
-  });
-  return pino({ level: 'debug' }, sink);
-}
 
 function awsConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
   return {
@@ -52,7 +41,7 @@ function awsConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
 function open(overrides: Partial<AwsSourceConfig> = {}, context: { service?: string; pool?: string } = {}): SecretSource {
   const source = createAwsSource({
     config: awsConfig(overrides),
-    log: captureLogger(),
+    log: capture.log,
     clock: systemClock,
     env: process.env,
     service: context.service ?? 'worker',
@@ -104,8 +93,8 @@ beforeAll(async () => {
 afterEach(async () => {
   server.faults.clear();
   await Promise.all(opened.splice(0).map((source) => source.close()));
-  expectNoLeak(logText, 'source log');
-  logText = '';
+  capture.expectNoLeak('source log');
+  capture = captureLog();
 });
 
 afterAll(async () => {
@@ -283,7 +272,7 @@ describe('assume role', () => {
     expect(error.message).toContain('ExpiredTokenException');
     expect(revealAll(await read(source))).toEqual({ BANK_TOKEN: bankToken });
     expect(server.requestLog.count('AssumeRole', { ok: true })).toBe(1);
-    expect(logText).toContain('credentials expired');
+    expect(capture.text()).toContain('credentials expired');
   });
 
   it('assumes the role again before its credentials expire', async () => {
@@ -301,11 +290,15 @@ describe('assume role', () => {
         { secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID, endpoint: shortLived.endpoint },
         { pool: 'finance-short' },
       );
-      const deadline = Date.now() + 10_000;
-      while (shortLived.requestLog.count('AssumeRole') < 2 && Date.now() < deadline) {
-        await read(source);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await pollUntil(
+        async () => {
+          if (shortLived.requestLog.count('AssumeRole') >= 2) return true;
+          await read(source);
+          return false;
+        },
+        'a second AssumeRole of the short-lived credentials',
+        { timeoutMs: 10_000, intervalMs: 100 },
+      );
       expect(shortLived.requestLog.count('AssumeRole', { ok: true })).toBeGreaterThanOrEqual(2);
       expect(shortLived.requestLog.count('DescribeSecret', { ok: false })).toBe(0);
     } finally {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { logText, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { FIXTURES, makeProject } from '../helpers/project.js';
 

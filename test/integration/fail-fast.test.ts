@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
@@ -22,7 +23,6 @@ const SECRET_KEY = randomSecret('fast-secret-key');
 
 let vault: VaultServer;
 let aws: AwsServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   [vault, aws] = await Promise.all([
@@ -34,7 +34,6 @@ beforeAll(async () => {
 afterEach(async () => {
   vault.faults.clear();
   aws.faults.clear();
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -140,7 +139,6 @@ describe('a permanent answer at start-up exits at once with its code and the sou
     vault.faults.sealed = true;
     const p = vaultProject(`secret/data/${path}`);
     const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    running.push(cli);
     await cli.waitForStderr('not reachable yet');
     vault.faults.clear();
     await waitForRecords(p.records, (lines) => lines.length === 1, 'the child to start');
@@ -159,7 +157,6 @@ describe('a permanent failure while running keeps the last good secrets and is l
     vault.secrets.putKv2('secret', path, { VALUE: first });
     const p = vaultProject(`secret/data/${path}`);
     const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    running.push(cli);
     await waitForRecords(p.records, (lines) => lines.length === 1, 'the child to start');
     await cli.waitForStderr('watching sources for changes');
     breakIt(path);

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -21,7 +22,6 @@ const KEY_ID = randomSecret('AKIAFAULTS');
 const SECRET_KEY = randomSecret('faults-secret-key');
 
 let server: AwsServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   server = await startAwsServer({ users: [{ name: 'host', accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, secrets: '*' }] });
@@ -29,7 +29,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   server.faults.clear();
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -91,7 +90,6 @@ describe('an AWS fault during a run: the child keeps its secrets, and the next g
   it.each([ACCESS_DENIED, ...FAULTS.filter(([, kind]) => kind === 'expiredToken')])('%s', async (_name, kind, code) => {
     const p = project('200ms');
     const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    running.push(cli);
     const [first] = await waitForRecords(p.records, (lines) => lines.length === 1, 'the child to start');
     await cli.waitForStderr('watching sources for changes');
     server.faults.inject({ kind });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv, startCli, type RunningCli } from '../helpers/cli.js';
 import { FIXTURES, makeProject, readRecords, waitForRecords } from '../helpers/project.js';
-import { parseJsonLines } from '../helpers/json-lines.js';
+import { logEntries } from '../helpers/log-capture.js';
 import { isAlive, waitForDeath } from '../helpers/processes.js';
 import { randomSecret } from '../helpers/secrets.js';
 
@@ -42,13 +42,13 @@ describe('a child crashing in a loop (onExit: restart)', () => {
     });
     const { cli, records } = start(dir, ['--log-level', 'trace']);
     await cli.waitForStderr('restart 3 in a row');
-    const crash = logLines(cli).find((line) => String(line.msg).includes('restart 3 in a row')) as { time: string; delayMs: number };
+    const crash = logEntries(cli.stderr).find((line) => String(line.msg).includes('restart 3 in a row')) as { time: string; delayMs: number };
     const fixed = randomSecret('fixed');
     writeFileSync(join(dir, 'app.env'), `TOKEN=${fixed}\n`);
     await waitForRecords(records, (lines) => lines.some((line) => line.values.TOKEN === fixed), 'a start with the fixed secret');
     // The restart the crash scheduled was due by now: secretvisor logs its periodic check every 200ms (trace).
     const due = Date.parse(crash.time) + crash.delayMs + 500;
-    await cli.waitFor(() => logLines(cli).some((line) => Date.parse(String(line.time)) > due), 'a log line after the crash restart was due');
+    await cli.waitFor(() => logEntries(cli.stderr).some((line) => Date.parse(String(line.time)) > due), 'a log line after the crash restart was due');
     const good = readRecords(records).filter((line) => line.event === 'start' && line.values.TOKEN === fixed);
     expect(good).toHaveLength(1);
     cli.kill('SIGTERM');
@@ -101,10 +101,6 @@ describe('secretvisor itself SIGKILLed (OOM killer, kill -9)', () => {
     expect(readdirSync(join(dir, 'runtime')).filter((name) => name.startsWith('secretvisor.'))).toEqual([]);
   });
 });
-
-function logLines(cli: RunningCli): Record<string, unknown>[] {
-  return parseJsonLines<Record<string, unknown>>(cli.stderr, (line) => line.startsWith('{'));
-}
 
 // Only a process still running record-env for this test: an ended child's pid may be another process's now.
 function ownsRecords(pid: number, records: string): boolean {

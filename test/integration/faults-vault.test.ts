@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -17,7 +18,6 @@ import { startVaultServer, type VaultServer } from '../servers/vault-server.js';
 const STARTUP_TIMEOUT_MS = 3_000;
 
 let vault: VaultServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   vault = await startVaultServer();
@@ -25,7 +25,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   vault.faults.clear();
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -79,7 +78,6 @@ describe('a Vault fault at start-up: exit 69 within startup.timeout, naming the 
     const p = project();
     vault.faults.sealed = true;
     const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    running.push(cli);
     await cli.waitForStderr('not reachable yet');
     vault.faults.clear();
     await waitForRecords(p.records, (lines) => lines.length === 1, 'the child to start');
@@ -94,7 +92,6 @@ describe('a Vault fault during a run: the child keeps its secrets, and the next 
   it.each([POLICY_403, ...FAULTS.filter(([name]) => name.startsWith('dropping'))])('%s', async (_name, inject, failure) => {
     const p = project('200ms');
     const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    running.push(cli);
     const [first] = await waitForRecords(p.records, (lines) => lines.length === 1, 'the child to start');
     await cli.waitForStderr('watching sources for changes');
     inject();

@@ -3,7 +3,8 @@ import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, statSync }
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, baseEnv, logText, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { CLI, baseEnv, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { makeProject } from '../helpers/project.js';
 import { expectNoLeak, randomSecret, trackSecret } from '../helpers/secrets.js';
 import { writeSecretFile } from '../helpers/tmp.js';

@@ -3,7 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { parseExposition, sampleValue, type Exposition } from '../helpers/prometheus-text.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
@@ -11,11 +13,9 @@ import { freePort } from '../helpers/processes.js';
 
 const RECORD_ENV = fileURLToPath(new URL('../fixtures/record-env.mjs', import.meta.url));
 
-const running: RunningCli[] = [];
 /** Every body the listener sent, for the leak check at the end of each test. */
 const bodies: string[] = [];
 afterEach(async () => {
-  for (const cli of running.splice(0)) await cli.discard();
   expectNoLeak(bodies.splice(0).join('\n'), 'the health listener');
 });
 
@@ -47,7 +47,6 @@ async function startService(options: { extraConfig?: string; childEnv?: NodeJS.P
   );
   const env = baseEnv({ SECRETVISOR_LOG_FORMAT: 'json', RECORD_KEYS: 'DB_PASSWORD', RECORD_FILE: join(dir, 'record.jsonl'), ...options.childEnv });
   const cli = startCli(['run', '-c', config, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
-  running.push(cli);
   return { dir, config, envFile, base: `http://127.0.0.1:${port}`, cli };
 }
 
@@ -66,22 +65,18 @@ async function scrape(service: Service): Promise<Exposition> {
 }
 
 /** Scrapes until `predicate` holds: the state changes with file events and timers, never at a known moment. */
-async function scrapeUntil(service: Service, predicate: (metrics: Exposition) => boolean, what: string, timeoutMs = 20_000): Promise<Exposition> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+function scrapeUntil(service: Service, predicate: (metrics: Exposition) => boolean, what: string, timeoutMs = 20_000): Promise<Exposition> {
+  let metrics: Exposition | undefined;
+  const probe = async (): Promise<Exposition | undefined> => {
     // The listener opens once the config is read: until then, nothing answers.
-    const metrics = await scrape(service).catch((error: unknown) => {
-      if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED' || Date.now() > deadline) throw error;
+    metrics = await scrape(service).catch((error: unknown) => {
+      if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
       return undefined;
     });
-    if (metrics !== undefined && predicate(metrics)) return metrics;
-    if (metrics === undefined) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last scrape:\n${metrics.samples.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')}\nstderr:\n${service.cli.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return metrics !== undefined && predicate(metrics) ? metrics : undefined;
+  };
+  const lastScrape = (): string => metrics?.samples.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n') ?? 'none answered (ECONNREFUSED)';
+  return pollUntil(probe, what, { timeoutMs, intervalMs: 100, detail: () => `last scrape:\n${lastScrape()}\nstderr:\n${service.cli.stderr}` });
 }
 
 const app = { source: 'app' };
@@ -154,9 +149,14 @@ describe('health listener (metrics: { listen })', () => {
     const service = await startService({ extraConfig: 'onExit: restart', childEnv: { EXIT_CODE: '3' } });
     const metrics = await scrapeUntil(service, (m) => (sampleValue(m, 'secretvisor_child_restarts_total', { reason: 'crash' }) ?? 0) >= 1, 'a crash restart');
     expect(sampleValue(metrics, 'secretvisor_child_restarts_total', { reason: 'rotation' })).toBe(0);
-    const deadline = Date.now() + 20_000;
-    let healthz = await get(`${service.base}/healthz`);
-    while (healthz.status === 200 && Date.now() < deadline) healthz = await get(`${service.base}/healthz`);
+    const healthz = await pollUntil(
+      async () => {
+        const answer = await get(`${service.base}/healthz`);
+        return answer.status === 200 ? undefined : answer;
+      },
+      '/healthz to stop answering 200',
+      { timeoutMs: 20_000 },
+    );
     expect(healthz.status).toBe(503);
     expect(healthz.body).toMatch(/unhealthy: the child is not running: it exited with code 3 at /);
     service.cli.kill('SIGTERM');
@@ -213,9 +213,7 @@ describe('secretvisor status', () => {
     );
     const env = baseEnv({ SECRETVISOR_LOG_FORMAT: 'json' });
     const start = (identity: string[]): RunningCli => {
-      const cli = startCli(['run', '-c', config, ...identity, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
-      running.push(cli);
-      return cli;
+      return startCli(['run', '-c', config, ...identity, '--', process.execPath, RECORD_ENV], { cwd: dir, env });
     };
     const api = start(['-s', 'api']);
     const financeCli = start(['-s', 'worker', '-p', 'finance']);
@@ -246,7 +244,6 @@ describe('secretvisor status', () => {
     const config = join(dir, 'sv.yaml');
     writeFileSync(config, `version: 1\nsources:\n  app: { type: dotenv, path: "\${CREDENTIALS_DIRECTORY}/app.env" }\nscopes: { global: [app] }\nmetrics: { listen: "127.0.0.1:${port}" }\n`);
     const cli = startCli(['run', '-c', config, '--', process.execPath, RECORD_ENV], { cwd: dir, env: baseEnv({ CREDENTIALS_DIRECTORY: dir }) });
-    running.push(cli);
     await cli.waitForReadyChildren(1);
     const result = await runCli(['status', '-c', config], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);

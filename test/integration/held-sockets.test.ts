@@ -3,8 +3,9 @@ import { chmodSync, existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, RunningCli, baseEnv, logText, startCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, RunningCli, baseEnv, startCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { makeProject } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { describeReal, onPath } from '../real/tools/require-tool.js';
@@ -23,28 +24,6 @@ interface StartRecord {
   readonly LISTEN_FDNAMES: string | null;
   readonly envNames: readonly string[];
   readonly sockets: readonly boolean[];
-}
-
-const running: RunningCli[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map(stop));
-});
-
-// A SIGKILLed secretvisor would leave its child holding the output pipes: stop it properly, and kill what is left.
-async function stop(cli: RunningCli): Promise<void> {
-  if (!cli.hasExited) cli.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    for (const child of starts(cli)) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    cli.kill('SIGKILL');
-  }, 15_000);
-  await cli.exited().catch(() => undefined);
-  clearTimeout(timer);
 }
 
 function starts(cli: RunningCli): StartRecord[] {
@@ -81,7 +60,6 @@ function get(target: { port: number } | { socketPath: string }, path = '/'): Pro
 function supervise(config: string, files: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): { cli: RunningCli; dir: string } {
   const dir = makeProject({ 'secretvisor.yaml': config, 'app.env': `TOKEN=${randomSecret('token')}\n`, ...files });
   const cli = startCli(['run', '-c', join(dir, 'secretvisor.yaml'), '--', process.execPath, SOCKET_CHILD], { cwd: dir, env: baseEnv(env) });
-  running.push(cli);
   return { cli, dir };
 }
 
@@ -168,7 +146,6 @@ describeReal('socket-activated secretvisor (systemd-socket-activate)', { tools: 
       { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const cli = new RunningCli(child);
-    running.push(cli);
     // systemd-socket-activate starts secretvisor on the first connection, which then waits in the backlog.
     await cli.waitForStderr(`Listening on 127.0.0.1:${port} as 3.`);
     const firstAnswer = get({ port });

@@ -2,8 +2,10 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startVaultServer, type VaultServer } from '../servers/vault-server.js';
@@ -11,7 +13,6 @@ import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 import { freePort } from '../real/openbao/process-tools.js';
 
 let vault: VaultServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   vault = await startVaultServer();
@@ -19,10 +20,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   vault.faults.clear();
-  for (const cli of running.splice(0)) {
-    if (!cli.hasExited) cli.kill('SIGTERM');
-    await cli.exited().catch(() => undefined);
-  }
 });
 
 afterAll(async () => {
@@ -68,9 +65,7 @@ async function primeCache(p: Project): Promise<void> {
 }
 
 function start(p: Project): RunningCli {
-  const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-  running.push(cli);
-  return cli;
+  return startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
 }
 
 describe('last-good cache', () => {
@@ -113,12 +108,15 @@ describe('last-good cache', () => {
     expect(status.stdout).toMatch(/^ {2}- source "core" is stale: the child runs on its cached values, saved \d+s ago$/m);
     expect(status.stdout).toMatch(/^core +vault +stale +- +\d+ +.* saved \S+ ago +/m);
     vault.faults.clear();
-    const deadline = Date.now() + 20_000;
     let fresh = metrics;
-    while (sampleValue(fresh, 'secretvisor_source_from_cache', { source: 'core' }) !== 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      fresh = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-    }
+    await pollUntil(
+      async () => {
+        fresh = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        return sampleValue(fresh, 'secretvisor_source_from_cache', { source: 'core' }) === 0;
+      },
+      'the source to be read from Vault again',
+      { timeoutMs: 20_000, intervalMs: 100, detail: () => `last scrape: from_cache ${sampleValue(fresh, 'secretvisor_source_from_cache', { source: 'core' })}\nstderr:\n${cli.stderr}` },
+    );
     expect(sampleValue(fresh, 'secretvisor_source_from_cache', { source: 'core' })).toBe(0);
     expect(sampleValue(fresh, 'secretvisor_source_stale', { source: 'core' })).toBe(0);
     expect((await runCli(['status', '-c', p.config], { cwd: p.dir, env: p.env })).code).toBe(0);

@@ -1,24 +1,18 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, logText, startCli, type RunningCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { freePort, isAlive, waitForDeath } from '../helpers/processes.js';
-import { makeProject } from '../helpers/project.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
+import { readyServiceProject, startReadyService, startedPids } from '../helpers/ready-service.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { writeSecretFile } from '../helpers/tmp.js';
 
-const SERVICE = fileURLToPath(new URL('../fixtures/ready-service.mjs', import.meta.url));
 const BAD = 'bad-marker';
 // The new child's own readiness: its file, named by a hash the shell computes (no value reaches an argv).
 const CHECK = '[/bin/sh, -c, "test -e \\"$STATE_DIR/$(printf %s \\"$DB_PASSWORD\\" | sha256sum | cut -c1-16)\\""]';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 interface Setup {
   readonly dir: string;
@@ -29,24 +23,17 @@ interface Setup {
 
 async function setUp(options: { timeout?: string; badMode?: 'exit' | 'hang' } = {}): Promise<Setup> {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  const dir = makeProject({
-    'app.env': `DB_PASSWORD=${randomSecret('overlap-db')}\n`,
-    'secretvisor.yaml': [
-      'version: 1',
-      'sources:\n  app: { type: dotenv, path: app.env }',
-      'inherit: [PATH, STATE_DIR, BAD_MARKER, BAD_MODE]',
+  const dir = readyServiceProject(
+    [
       'onChange: { strategy: overlap, debounce: 50ms }',
       `ready: { command: ${CHECK}, timeout: ${options.timeout ?? '5s'}, interval: 50ms }`,
       `listen:\n  - { name: http, tcp: "127.0.0.1:${port}" }`,
       `metrics: { listen: "127.0.0.1:${metricsPort}" }`,
       '',
     ].join('\n'),
-  });
-  const cli = startCli(['run', '-c', join(dir, 'secretvisor.yaml'), '--', process.execPath, SERVICE], {
-    cwd: dir,
-    env: baseEnv({ SECRETVISOR_LOG_FORMAT: 'json', STATE_DIR: dir, BAD_MARKER: BAD, BAD_MODE: options.badMode ?? 'exit' }),
-  });
-  cleanups.push(() => cli.discard());
+    'overlap-db',
+  );
+  const cli = startReadyService(dir, { STATE_DIR: dir, BAD_MARKER: BAD, BAD_MODE: options.badMode ?? 'exit' });
   await cli.waitForStderr('is ready after');
   return { dir, port, metricsPort, cli };
 }
@@ -117,19 +104,15 @@ async function servingPid(port: number): Promise<number> {
   return Number(/pid=(\d+)/.exec(answer.body)?.[1]);
 }
 
-function childPids(cli: RunningCli): number[] {
-  return [...cli.stdout.matchAll(/^started (\d+)$/gm)].map((match) => Number(match[1]));
-}
-
 describe('onChange.strategy: overlap', () => {
   it('a good rotation: the new child serves once ready, the old one is gone, never more than two children', async () => {
     const setup = await setUp();
-    const [first] = childPids(setup.cli);
+    const [first] = startedPids(setup.cli);
     const children = watchChildren(setup.cli.pid);
     rotate(setup, randomSecret('overlap-good'));
     await setup.cli.waitForStderr('is ready; stopping the old one');
     expect(await waitForDeath(first!)).toBe(true);
-    const second = childPids(setup.cli)[1]!;
+    const second = startedPids(setup.cli)[1]!;
     expect(await servingPid(setup.port)).toBe(second);
     expect(await children.stop()).toBeLessThanOrEqual(2);
     setup.cli.kill('SIGTERM');
@@ -139,7 +122,7 @@ describe('onChange.strategy: overlap', () => {
 
   it('a bad rotation (the new child exits): the old child keeps serving, the metric counts it, the log says why', async () => {
     const setup = await setUp();
-    const [first] = childPids(setup.cli);
+    const [first] = startedPids(setup.cli);
     rotate(setup, randomSecret(BAD));
     await setup.cli.waitForStderr('rotation of app rejected');
     expect(logText(setup.cli.stderr)).toMatch(/rotation of app rejected: the new child \(pid \d+\) exited with code 1 before it was ready; the old child \(pid \d+\) keeps serving on the previous secrets/);
@@ -155,11 +138,11 @@ describe('onChange.strategy: overlap', () => {
 
   it('a new child never ready in time is stopped; the old child keeps serving', async () => {
     const setup = await setUp({ timeout: '1s', badMode: 'hang' });
-    const [first] = childPids(setup.cli);
+    const [first] = startedPids(setup.cli);
     rotate(setup, randomSecret(BAD));
     await setup.cli.waitForStderr('rotation of app rejected');
     expect(logText(setup.cli.stderr)).toMatch(/rotation of app rejected: the new child \(pid (\d+)\) was not ready within ready\.timeout 1s \(command /);
-    const rejected = childPids(setup.cli)[1]!;
+    const rejected = startedPids(setup.cli)[1]!;
     expect(await waitForDeath(rejected)).toBe(true);
     expect(await servingPid(setup.port)).toBe(first);
     setup.cli.kill('SIGTERM');
@@ -168,10 +151,10 @@ describe('onChange.strategy: overlap', () => {
 
   it('a stop during the overlap ends both children', async () => {
     const setup = await setUp({ timeout: '60s', badMode: 'hang' });
-    const [first] = childPids(setup.cli);
+    const [first] = startedPids(setup.cli);
     rotate(setup, randomSecret(BAD));
-    await setup.cli.waitFor((cli) => childPids(cli).length === 2, 'the new child');
-    const second = childPids(setup.cli)[1]!;
+    await setup.cli.waitFor((cli) => startedPids(cli).length === 2, 'the new child');
+    const second = startedPids(setup.cli)[1]!;
     setup.cli.kill('SIGTERM');
     expect((await setup.cli.exited()).code).toBe(0);
     expect(isAlive(first!)).toBe(false);

@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI, RunningCli, baseEnv } from '../helpers/cli.js';
+import { pollUntil } from '../helpers/poll-until.js';
+import { descendants } from '../helpers/processes.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 
@@ -26,52 +28,6 @@ function probeUnshare(): string | undefined {
 const noNamespace = probeUnshare();
 const noTini = spawnSync('tini', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'tini is not installed (apt-get install tini)';
 
-interface Proc {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly name: string;
-  readonly state: string;
-}
-
-function processTable(): Proc[] {
-  const table: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const [state, ppid] = stat.slice(close + 2).split(' ');
-      table.push({ pid: Number(entry), ppid: Number(ppid), name: stat.slice(stat.indexOf('(') + 1, close), state: state ?? '?' });
-    } catch {
-      continue; // gone meanwhile
-    }
-  }
-  return table;
-}
-
-/** Every process below `root` (host PIDs), zombies included. */
-function descendants(root: number): Proc[] {
-  const table = processTable();
-  const found: Proc[] = [];
-  let frontier = new Set([root]);
-  while (frontier.size > 0) {
-    const next = table.filter((proc) => frontier.has(proc.ppid));
-    found.push(...next);
-    frontier = new Set(next.map((proc) => proc.pid));
-  }
-  return found;
-}
-
-async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** secretvisor running as PID 1 of a fresh PID namespace, as in a container. */
 interface Pid1 {
   readonly cli: RunningCli;
@@ -80,11 +36,6 @@ interface Pid1 {
   /** The project folder (app.env is the secret file). */
   readonly dir: string;
 }
-
-const started: RunningCli[] = [];
-afterEach(async () => {
-  for (const cli of started.splice(0)) await cli.discard();
-});
 
 const PID1_STOP_TIMEOUT_MS = 8_000;
 
@@ -106,8 +57,7 @@ async function startAsPid1(options: { readonly path?: string; readonly serviceAr
     },
   );
   const cli = new RunningCli(child);
-  started.push(cli);
-  const hostPid = await until(() => descendants(cli.pid).find((proc) => proc.ppid === cli.pid)?.pid, 'unshare to fork secretvisor');
+  const hostPid = await pollUntil(() => descendants(cli.pid).find((proc) => proc.ppid === cli.pid)?.pid, 'unshare to fork secretvisor');
   return { cli, hostPid, dir };
 }
 
@@ -170,9 +120,11 @@ describe('secretvisor as PID 1 (container entrypoint) in a real PID namespace', 
     const { cli, hostPid } = await startAsPid1({ serviceArgs: ['orphans', String(ORPHANS)] });
     await cli.waitForStdout(`orphaned ${ORPHANS}`);
     // Every orphan ends within 0.2 s; once reaped it disappears from the process table.
-    await until(() => (descendants(hostPid).some((proc) => proc.name === 'sleep') ? undefined : true), 'every orphan to be reaped').catch(() => {
-      const zombies = descendants(hostPid).filter((proc) => proc.state === 'Z');
-      throw new Error(`${zombies.length} zombies left: ${zombies.map((z) => `${z.name}(${z.pid})`).join(', ')}`);
+    await pollUntil(() => !descendants(hostPid).some((proc) => proc.name === 'sleep'), 'every orphan to be reaped', {
+      detail: () => {
+        const zombies = descendants(hostPid).filter((proc) => proc.state === 'Z');
+        return `${zombies.length} zombies left: ${zombies.map((z) => `${z.name}(${z.pid})`).join(', ')}`;
+      },
     });
     process.kill(hostPid, 'SIGTERM');
     expect((await cli.exited()).code).toBe(SERVICE_EXIT_CODE);
@@ -184,7 +136,7 @@ describe('secretvisor as PID 1 (container entrypoint) in a real PID namespace', 
     await cli.waitForStderr('without tini');
     await cli.waitForStdout(`orphaned ${ORPHANS}`);
     expect(cli.stdout).not.toContain('parent=tini');
-    const zombies = await until(() => {
+    const zombies = await pollUntil(() => {
       const found = descendants(hostPid).filter((proc) => proc.name === 'sleep' && proc.state === 'Z');
       return found.length === ORPHANS ? found : undefined;
     }, `${ORPHANS} zombies`);

@@ -1,40 +1,26 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
 import { freePort, isAlive } from '../helpers/processes.js';
-import { makeProject } from '../helpers/project.js';
-import { randomSecret } from '../helpers/secrets.js';
-
-const SERVICE = fileURLToPath(new URL('../fixtures/ready-service.mjs', import.meta.url));
+import { readyServiceProject, startReadyService, startedPids } from '../helpers/ready-service.js';
 const hasNotify =
   spawnSync('python3', ['-c', 'import socket; socket.SO_PASSCRED'], { stdio: 'ignore' }).status === 0 &&
   spawnSync('systemd-notify', ['--help'], { stdio: 'ignore' }).status === 0;
 
-const cleanups: (() => Promise<void>)[] = [];
+const sockets: NotifySocket[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const socket of sockets.splice(0)) await socket.close();
 });
 
-function project(ready: string, extra = ''): string {
-  return makeProject({
-    'app.env': `DB_PASSWORD=${randomSecret('ready-db')}\n`,
-    'secretvisor.yaml': `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\ninherit: [PATH, PORT, LISTEN_DELAY_MS, HTTP_STATUS]\nready: ${ready}\n${extra}`,
-  });
-}
-
-function start(dir: string, env: NodeJS.ProcessEnv): RunningCli {
-  const cli = startCli(['run', '-c', join(dir, 'secretvisor.yaml'), '--', process.execPath, SERVICE], { cwd: dir, env: baseEnv({ SECRETVISOR_LOG_FORMAT: 'json', ...env }) });
-  cleanups.push(() => cli.discard());
-  return cli;
-}
+const project = (ready: string, extra = ''): string => readyServiceProject(`ready: ${ready}\n${extra}`);
 
 async function notifySocket(dir: string): Promise<NotifySocket> {
   const socket = new NotifySocket(dir);
-  cleanups.push(() => socket.close());
+  sockets.push(socket);
   await socket.ready();
   return socket;
 }
@@ -47,7 +33,7 @@ describe('ready: the child is ready once its check passes', () => {
     const port = await freePort();
     const dir = project(`{ tcp: "127.0.0.1:${port}", interval: 50ms }`);
     const socket = await notifySocket(dir);
-    const cli = start(dir, { PORT: String(port), LISTEN_DELAY_MS: '1500', NOTIFY_SOCKET: socket.path });
+    const cli = startReadyService(dir, { PORT: String(port), LISTEN_DELAY_MS: '1500', NOTIFY_SOCKET: socket.path });
     await cli.waitForStdout('started ');
     const spawnedAt = Date.now();
     const statuses = (): string[] => socket.received.map((n) => n.message).filter((m) => m.startsWith('STATUS='));
@@ -67,7 +53,7 @@ describe('ready: the child is ready once its check passes', () => {
   it('http: a 2xx answer is ready', async () => {
     const port = await freePort();
     const dir = project(`{ http: "http://127.0.0.1:${port}/healthz", interval: 50ms }`);
-    const cli = start(dir, { PORT: String(port) });
+    const cli = startReadyService(dir, { PORT: String(port) });
     await cli.waitForStderr('is ready after');
     expect(logText(cli.stderr)).toContain(`(http http://127.0.0.1:${port}/healthz)`);
     cli.kill('SIGTERM');
@@ -79,22 +65,22 @@ describe('ready: the child is ready once its check passes', () => {
     const port = await freePort();
     const dir = project(`{ http: "http://127.0.0.1:${port}/healthz", timeout: 1s, interval: 100ms }`);
     const socket = await notifySocket(dir);
-    const cli = start(dir, { PORT: String(port), HTTP_STATUS: '500', NOTIFY_SOCKET: socket.path });
+    const cli = startReadyService(dir, { PORT: String(port), HTTP_STATUS: '500', NOTIFY_SOCKET: socket.path });
     await cli.waitForStdout('listening ');
-    const pid = Number(/^started (\d+)$/m.exec(cli.stdout)?.[1]);
+    const [pid] = startedPids(cli);
     const result = await cli.exited();
     expect(result.code).toBe(69);
     const log = logText(result.stderr);
     expect(log).toContain(`the child (pid ${pid}) was not ready within ready.timeout 1s (http http://127.0.0.1:${port}/healthz`);
     expect(log).toContain('last: HTTP 500)');
     expect(log).toContain('the child was not ready in time; exiting with 69');
-    expect(isAlive(pid)).toBe(false);
+    expect(isAlive(pid!)).toBe(false);
     expect(readyMessages(socket)).toEqual([]);
   });
 
   it('command: ready once it exits 0; it runs with the child\'s environment', async () => {
     const dir = project('{ command: [/bin/sh, -c, "test -n \\"$DB_PASSWORD\\" && test -e ready.flag"], interval: 50ms }');
-    const cli = start(dir, { PORT: String(await freePort()) });
+    const cli = startReadyService(dir, { PORT: String(await freePort()) });
     // The check does not look at the child: its SIGTERM handler must be in before the stop below.
     await cli.waitForStdout('started ');
     expect(cli.stderr).not.toContain('is ready after');
@@ -108,9 +94,9 @@ describe('ready: the child is ready once its check passes', () => {
   it('a child that never becomes ready is handled like a crash: onExit: restart restarts it with backoff', async () => {
     const port = await freePort();
     const dir = project(`{ tcp: "127.0.0.1:${port}", timeout: 500ms, interval: 100ms }`, 'onExit: restart\n');
-    const cli = start(dir, { PORT: String(port), LISTEN_DELAY_MS: '600000' });
-    await cli.waitFor((c) => (c.stdout.match(/^started \d+$/gm)?.length ?? 0) >= 2, 'a second child');
-    const [first, second] = [...cli.stdout.matchAll(/^started (\d+)$/gm)].map((match) => Number(match[1]));
+    const cli = startReadyService(dir, { PORT: String(port), LISTEN_DELAY_MS: '600000' });
+    await cli.waitFor((c) => startedPids(c).length >= 2, 'a second child');
+    const [first, second] = startedPids(cli);
     expect(isAlive(first!)).toBe(false);
     expect(isAlive(second!)).toBe(true);
     const log = logText(cli.stderr);
@@ -125,7 +111,7 @@ describe('ready: the child is ready once its check passes', () => {
   it('a stop during the wait ends it at once', async () => {
     const port = await freePort();
     const dir = project(`{ tcp: "127.0.0.1:${port}", timeout: 60s }`);
-    const cli = start(dir, { PORT: String(port), LISTEN_DELAY_MS: '600000' });
+    const cli = startReadyService(dir, { PORT: String(port), LISTEN_DELAY_MS: '600000' });
     await cli.waitForStderr('waiting for the child');
     await cli.waitForStdout('started ');
     const stoppedAt = Date.now();
@@ -159,10 +145,7 @@ describe('ready: bad config is exit 78 with what to fix', () => {
   });
 
   it('onChange.strategy: overlap without ready: is refused', async () => {
-    const dir = makeProject({
-      'app.env': `DB_PASSWORD=${randomSecret('ready-db')}\n`,
-      'secretvisor.yaml': 'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nonChange: { strategy: overlap }\n',
-    });
+    const dir = readyServiceProject('onChange: { strategy: overlap }\n');
     const result = await runCli(['run', '-c', join(dir, 'secretvisor.yaml'), '--', '/bin/true'], { cwd: dir, env: baseEnv() });
     expect(result.code).toBe(78);
     expect(logText(result.stderr)).toContain('onChange.strategy is overlap, but there is no ready: check');

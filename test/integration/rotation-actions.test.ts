@@ -5,7 +5,7 @@ import { randomSecret } from '../helpers/secrets.js';
 import { makeProject, readRecords, waitForRecords } from '../helpers/project.js';
 import { superviseRecorder, type Supervised } from '../helpers/rotation.js';
 import { startCli } from '../helpers/cli.js';
-import { parseJsonLines } from '../helpers/json-lines.js';
+import { logEntries } from '../helpers/log-capture.js';
 import { FIXTURES } from '../helpers/project.js';
 
 const config = (onChange: string, extra = '') =>
@@ -77,7 +77,7 @@ describe('onChange actions', () => {
     writeFileSync(join(s.dir, 'app.env'), `TOKEN=${randomSecret('b')}\n`);
     const result = await s.cli.exited();
     expect(result.code).toBe(129);
-    const logged = (text: string): number => Date.parse(parseJsonLines<{ time: string; msg: string }>(result.stderr).find((line) => line.msg.includes(text))?.time ?? '');
+    const logged = (text: string): number => Date.parse(logEntries(result.stderr).find((line) => line.msg?.includes(text))?.time ?? '');
     // Sent when the child had been up for the whole wait (2 s), not when the change came.
     expect(logged('has no handler for SIGHUP; sending it anyway') - logged('started ')).toBeGreaterThanOrEqual(1_900);
   });

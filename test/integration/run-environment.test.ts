@@ -39,35 +39,18 @@ sources:
 `;
 
 describe("the child's environment", () => {
-  it('never receives secretvisor’s own credentials with inherit: all', async () => {
-    const env = await childEnv(SOURCES);
-    for (const name of Object.keys(OWN_CREDENTIALS)) expect(env[name], name).toBeUndefined();
-    expect(env.KEEP_ME).toBe('kept');
-    expect(env.APP_SECRET).toBe(appSecret);
-  });
-
-  it('keeps nothing inherited with inherit: none', async () => {
-    const env = await childEnv(`${SOURCES}inherit: none\n`);
-    expect(env.KEEP_ME).toBeUndefined();
-    expect(env.PATH).toBeUndefined();
-    expect(env.APP_SECRET).toBe(appSecret);
-  });
-
-  it('keeps only the listed names with inherit: [..]', async () => {
-    const env = await childEnv(`${SOURCES}inherit: [PATH]\n`);
-    expect(env.PATH).toBe(process.env.PATH);
-    expect(env.KEEP_ME).toBeUndefined();
-  });
-
-  it('passes a credential only when the config maps it in explicitly', async () => {
-    const env = await childEnv(`${SOURCES}env:\n  VAULT_ADDR: "\${VAULT_ADDR}"\n`);
-    expect(env.VAULT_ADDR).toBe('http://127.0.0.1:1');
-    expect(env.VAULT_TOKEN).toBeUndefined();
-  });
-
-  it('lets env: entries override secrets and fills templates', async () => {
-    const env = await childEnv(`${SOURCES}env:\n  APP_SECRET: fixed\n  URL: "x://{{secret.APP_SECRET}}@h"\n`);
-    expect(env.APP_SECRET).toBe('fixed');
-    expect(env.URL).toBe(`x://${appSecret}@h`);
+  it.each<[string, string, Record<string, string | undefined>]>([
+    [
+      'never receives secretvisor’s own credentials with inherit: all',
+      SOURCES,
+      { ...Object.fromEntries(Object.keys(OWN_CREDENTIALS).map((name) => [name, undefined])), KEEP_ME: 'kept', APP_SECRET: appSecret },
+    ],
+    ['keeps nothing inherited with inherit: none', `${SOURCES}inherit: none\n`, { KEEP_ME: undefined, PATH: undefined, APP_SECRET: appSecret }],
+    ['keeps only the listed names with inherit: [..]', `${SOURCES}inherit: [PATH]\n`, { PATH: process.env.PATH, KEEP_ME: undefined }],
+    ['passes a credential only when the config maps it in explicitly', `${SOURCES}env:\n  VAULT_ADDR: "\${VAULT_ADDR}"\n`, { VAULT_ADDR: 'http://127.0.0.1:1', VAULT_TOKEN: undefined }],
+    ['lets env: entries override secrets and fills templates', `${SOURCES}env:\n  APP_SECRET: fixed\n  URL: "x://{{secret.APP_SECRET}}@h"\n`, { APP_SECRET: 'fixed', URL: `x://${appSecret}@h` }],
+  ])('%s', async (_name, config, expected) => {
+    const env = await childEnv(config);
+    for (const [name, value] of Object.entries(expected)) expect(env[name], name).toBe(value);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { logText, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { makeProject } from '../helpers/project.js';
 

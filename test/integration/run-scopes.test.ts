@@ -50,27 +50,21 @@ async function envOf(dir: string, args: string[]): Promise<Record<string, string
 }
 
 describe('scopes: each service receives exactly its own secrets', () => {
-  it('gives the frontend only global secrets, never worker-only or pool secrets', async () => {
-    const env = await envOf(platformProject(), ['--service', 'frontend']);
-    expect(env.DB_PASSWORD).toBe(secrets.db);
-    expect(env.DATABASE_URL).toBe(`postgres://app:${secrets.db}@db/app`);
-    expect(env.LLM_API_KEY).toBeUndefined();
-    expect(env.BANKING_TOKEN).toBeUndefined();
-  });
-
-  it('gives a worker global and worker-only secrets, but no pool secrets', async () => {
-    const env = await envOf(platformProject(), ['--service', 'worker']);
-    expect(env.DB_PASSWORD).toBe(secrets.db);
-    expect(env.LLM_API_KEY).toBe(secrets.workerKey);
-    expect(env.BANKING_TOKEN).toBeUndefined();
-  });
-
-  it('lets the pool override the service, and the service the global scope', async () => {
-    const env = await envOf(platformProject(), ['--service', 'worker', '--pool', 'finance']);
-    expect(env.LLM_API_KEY).toBe(secrets.poolKey);
-    expect(env.BANKING_TOKEN).toBe(secrets.poolToken);
-    expect(env.SHARED).toBe(secrets.shared);
-    expect(env.DB_PASSWORD).toBe(secrets.db);
+  it.each<[string, string[], Record<string, string | undefined>]>([
+    [
+      'gives the frontend only global secrets, never worker-only or pool secrets',
+      ['--service', 'frontend'],
+      { DB_PASSWORD: secrets.db, DATABASE_URL: `postgres://app:${secrets.db}@db/app`, LLM_API_KEY: undefined, BANKING_TOKEN: undefined },
+    ],
+    ['gives a worker global and worker-only secrets, but no pool secrets', ['--service', 'worker'], { DB_PASSWORD: secrets.db, LLM_API_KEY: secrets.workerKey, BANKING_TOKEN: undefined }],
+    [
+      'lets the pool override the service, and the service the global scope',
+      ['--service', 'worker', '--pool', 'finance'],
+      { LLM_API_KEY: secrets.poolKey, BANKING_TOKEN: secrets.poolToken, SHARED: secrets.shared, DB_PASSWORD: secrets.db },
+    ],
+  ])('%s', async (_name, args, expected) => {
+    const env = await envOf(platformProject(), args);
+    for (const [key, value] of Object.entries(expected)) expect(env[key], key).toBe(value);
   });
 
   it('takes --service and --pool from SECRETVISOR_SERVICE and SECRETVISOR_POOL', async () => {

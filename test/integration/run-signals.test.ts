@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { logText, startCli } from '../helpers/cli.js';
-import { parseJsonLines } from '../helpers/json-lines.js';
+import { startCli } from '../helpers/cli.js';
+import { logEntries, logText } from '../helpers/log-capture.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { FIXTURES, makeProject, readRecords, waitForRecords } from '../helpers/project.js';
 import { isAlive, isListening, waitForDeath } from '../helpers/processes.js';
@@ -117,7 +117,7 @@ describe('signals', () => {
     const [, child, grandchild] = (/ready (\d+) (\d+)/.exec(cli.stdout) ?? []).map(Number);
     cli.kill('SIGTERM');
     const result = await cli.exited();
-    const warning = parseJsonLines<{ level: number; msg: string; pids?: number[] }>(result.stderr, (line) => line.startsWith('{')).find((line) => line.msg.includes('sending SIGKILL'));
+    const warning = logEntries(result.stderr).find((line) => line.msg?.includes('sending SIGKILL')) as { level: number; msg: string; pids?: number[] } | undefined;
     expect(warning?.level).toBe(40);
     expect([...(warning?.pids ?? [])].sort()).toEqual([child, grandchild].sort());
     expect(warning?.msg).toContain('500ms after SIGTERM');

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES, readRecords, waitForRecords } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -21,7 +22,6 @@ const HUGE = 400 * 1024 * 1024;
 const PEAK_RSS_BOUND_KIB = 250 * 1024;
 
 let server: AwsServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   server = await startAwsServer({ users: [{ name: 'host', accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, secrets: '*' }] });
@@ -29,7 +29,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   server.faults.clear();
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -108,7 +107,6 @@ describe('an AWS answer over maxResponseSize', () => {
   it('during a run, a 400 MB streamed answer is refused without buffering it: peak RSS stays bounded and the child keeps its secrets', async () => {
     const { p, secretId } = secretsManager(', refresh: 1s');
     const cli = startCli(['run', '-c', p.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: p.dir, env: p.env });
-    running.push(cli);
     await waitForRecords(p.records, (records) => records.length === 1, 'the first child');
     server.secrets.put(secretId, { VALUE: randomSecret('rotated') });
     server.faults.inject({ kind: 'oversized', action: 'GetSecretValue', bytes: HUGE });

@@ -20,7 +20,6 @@ const IS_LINUX = process.platform === 'linux';
 const CORE_PATTERN = IS_LINUX ? readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim() : '';
 const CORE_IN_CWD = /^core(\.%p)?$/.test(CORE_PATTERN);
 const leftovers: number[] = [];
-const running: RunningCli[] = [];
 
 // The orphaned child holds secretvisor's output pipes open: end it first, or the CLI's output never closes.
 afterEach(async () => {
@@ -31,7 +30,6 @@ afterEach(async () => {
       // already gone
     }
   }
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 function limitLine(pid: number): string {
@@ -52,7 +50,6 @@ describe.skipIf(!IS_LINUX)(IS_LINUX ? 'core dumps' : 'core dumps — skipped: Li
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const cli = new RunningCli(child);
-    running.push(cli);
     await cli.waitForReadyChildren(1);
     const childPid = Number(/^ready (\d+)$/m.exec(cli.stdout)?.[1]);
     leftovers.push(childPid);

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { baseEnv, CLI, logText, RunningCli } from '../helpers/cli.js';
+import { baseEnv, CLI, RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 

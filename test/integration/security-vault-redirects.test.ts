@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli } from '../helpers/cli.js';
+import { baseEnv, runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 import { startVaultServer, type VaultServer } from '../servers/vault-server.js';

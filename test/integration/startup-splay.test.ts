@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, startCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { makeProject } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { tempDir } from '../helpers/tmp.js';

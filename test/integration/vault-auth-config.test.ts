@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { baseEnv, logText, runCli } from '../helpers/cli.js';
+import { baseEnv, runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { makeProject } from '../helpers/project.js';
 
 // The config side of the keyless Vault auth methods (aws, jwt): what

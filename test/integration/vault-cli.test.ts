@@ -13,7 +13,6 @@ import { makeTestCertificate } from '../servers/vault/tls.js';
 // no token or value in the child's environment or in any output.
 
 let vault: VaultServer;
-const running: RunningCli[] = [];
 
 beforeAll(async () => {
   vault = await startVaultServer({ namespaces: ['platform'] });
@@ -21,7 +20,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   vault.faults.clear();
-  for (const cli of running.splice(0)) await cli.discard();
 });
 
 afterAll(async () => {
@@ -64,9 +62,7 @@ function cliEnv(ws: Workspace, keys: readonly string[], extra: NodeJS.ProcessEnv
 }
 
 function start(ws: Workspace, env: NodeJS.ProcessEnv): RunningCli {
-  const cli = startCli(['run', '-c', ws.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: ws.dir, env });
-  running.push(cli);
-  return cli;
+  return startCli(['run', '-c', ws.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: ws.dir, env });
 }
 
 function starts(ws: Workspace): number {

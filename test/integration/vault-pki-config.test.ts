@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { logText, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { makeProject } from '../helpers/project.js';
 
 const source = (fields: string): string => `version: 1\nsources:\n  tls: { type: vault, address: "http://127.0.0.1:1", ${fields} }\n`;

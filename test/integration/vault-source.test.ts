@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startVaultServer, type VaultServer } from '../servers/vault-server.js';
-import { captureLog, vaultSourceConfig, waitUntil } from '../servers/vault/fixtures.js';
+import { vaultSourceConfig } from '../servers/vault/fixtures.js';
+import { captureLog, type LogCapture } from '../helpers/log-capture.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { tempDir, writeSecretFile } from '../helpers/tmp.js';
 import { makeTestCertificate } from '../servers/vault/tls.js';
@@ -14,7 +16,7 @@ import { SecretvisorError, describeError } from '../../src/errors.js';
 // server, without the CLI: auth methods, secret kinds, sharing, failures.
 
 let vault: VaultServer;
-let capture: ReturnType<typeof captureLog>;
+let capture: LogCapture;
 const opened: SecretSource[] = [];
 
 beforeEach(async () => {
@@ -25,7 +27,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const source of opened.splice(0)) await source.close();
   await vault.stop();
-  expectNoLeak(capture.text(), 'the Vault source log');
+  capture.expectNoLeak('the Vault source log');
 });
 
 function open(overrides: Partial<Parameters<typeof vaultSourceConfig>[0]> & { path: string }, env: NodeJS.ProcessEnv = {}): SecretSource {
@@ -173,7 +175,7 @@ describe('vault source: secret kinds', () => {
     const first = await read(source);
     source.watch((reason) => reasons.push(reason));
     const issuedAt = Date.now();
-    await waitUntil(() => vault.requestLog.count({ path: 'sys/leases/renew', status: 200 }) >= 2, 'two lease renewals');
+    await pollUntil(() => vault.requestLog.count({ path: 'sys/leases/renew', status: 200 }) >= 2, 'two lease renewals');
     expect(Date.now() - issuedAt).toBeGreaterThan(2_000);
     expect((await read(source)).version).toBe(first.version);
     expect(vault.requestLog.count({ path: 'database/creds/app' })).toBe(1);
@@ -222,7 +224,7 @@ describe('vault source: tokens over time', () => {
     vault.tokens.addAppRole({ roleId: 'app', tokenTtl: 2, tokens: [randomSecret('token')] });
     vault.secrets.putKv1('kv', 'app', { A: '1' });
     await read(open({ path: 'kv/app', auth: { method: 'approle', roleId: 'app' } }));
-    await waitUntil(() => vault.requestLog.count({ path: 'auth/token/renew-self', status: 200 }) >= 2, 'two token renewals');
+    await pollUntil(() => vault.requestLog.count({ path: 'auth/token/renew-self', status: 200 }) >= 2, 'two token renewals');
     expect(vault.requestLog.count({ path: 'auth/approle/login' })).toBe(1);
   });
 
@@ -233,12 +235,16 @@ describe('vault source: tokens over time', () => {
     vault.secrets.addDatabaseRole({ role: 'app', ttl: 600 });
     const source = open({ path: 'database/creds/app', auth: { method: 'approle', roleId: 'app' } });
     const first = await read(source);
-    await waitUntil(() => vault.requestLog.count({ path: 'auth/approle/login', status: 200 }) >= 2, 'a second login');
+    await pollUntil(() => vault.requestLog.count({ path: 'auth/approle/login', status: 200 }) >= 2, 'a second login');
     // The server logs the login as it answers; the source hears of the new token once the answer is read.
-    let second = await read(source);
-    for (const deadline = Date.now() + 5_000; second.version === first.version && Date.now() < deadline; second = await read(source)) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const second = await pollUntil(
+      async () => {
+        const snapshot = await read(source);
+        return snapshot.version === first.version ? undefined : snapshot;
+      },
+      'a read with the new token',
+      { timeoutMs: 5_000, intervalMs: 0 },
+    );
     expect(second.version).not.toBe(first.version);
     expect(vault.requestLog.count({ path: 'database/creds/app' })).toBe(2);
   });
@@ -321,11 +327,11 @@ describe('vault source: failures', () => {
     await read(source);
     const outcomes: string[] = [];
     source.watch(() => void read(source).then(() => outcomes.push('ok'), () => outcomes.push('failed')));
-    await waitUntil(() => outcomes.includes('ok'), 'a refresh');
+    await pollUntil(() => outcomes.includes('ok'), 'a refresh');
     vault.faults.sealed = true;
-    await waitUntil(() => outcomes.filter((outcome) => outcome === 'failed').length >= 2, 'two failed reads');
+    await pollUntil(() => outcomes.filter((outcome) => outcome === 'failed').length >= 2, 'two failed reads');
     vault.faults.clear();
-    await waitUntil(() => outcomes.at(-1) === 'ok', 'a good read after the outage');
+    await pollUntil(() => outcomes.at(-1) === 'ok', 'a good read after the outage');
   });
 });
 

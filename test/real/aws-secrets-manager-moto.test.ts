@@ -6,14 +6,15 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, type RunningCli } from '../helpers/cli.js';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { baseEnv, runCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { awsSdkEnv } from '../servers/aws/sdk-env.js';
 import { startAwsProxy, type AwsProxy } from './moto/aws-proxy.js';
 import { hostCredentials, MOTO_REGION, motoClients, motoClientsAsRole, type MotoClients } from './moto/moto-clients.js';
 import { startMoto, type MotoServer } from './moto/moto-server.js';
-import { childEnv, startRun, starts, stopRun, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
+import { childEnv, startRun, starts, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
 import { INSTALL_HINT, pythonTool } from './tools/python-env.js';
 import { describeReal } from './tools/require-tool.js';
 import { freePort } from './openbao/process-tools.js';
@@ -26,8 +27,6 @@ const REFRESH = '300ms';
 let moto: MotoServer;
 let proxy: AwsProxy;
 let aws: MotoClients;
-const running: RunningCli[] = [];
-
 /** secretvisor's environment: the host's static credentials, STS through the proxy; Secrets Manager too unless `viaEnvEndpoint` is false. */
 function cliEnv(options: { readonly secretsManagerEndpoint?: string } = {}): NodeJS.ProcessEnv {
   return baseEnv({
@@ -43,9 +42,7 @@ function cliEnv(options: { readonly secretsManagerEndpoint?: string } = {}): Nod
 }
 
 function run(ws: Workspace, args: readonly string[] = [], env = cliEnv()): RunningCli {
-  const cli = startRun(ws, env, args);
-  running.push(cli);
-  return cli;
+  return startRun(ws, env, args);
 }
 
 /** The values `env --reveal` resolves (no child started). */
@@ -83,10 +80,6 @@ describeReal('AWS Secrets Manager on moto (real SDK, real CLI)', { tools: { moto
     await moto.reset();
     proxy.requests.length = 0;
     proxy.faults.clear();
-  });
-
-  afterEach(async () => {
-    for (const cli of running.splice(0)) await stopRun(cli);
   });
 
   afterAll(async () => {

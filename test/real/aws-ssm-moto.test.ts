@@ -1,12 +1,13 @@
 import { DeleteParameterCommand, PutParameterCommand, type ParameterType } from '@aws-sdk/client-ssm';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { baseEnv, logText, runCli, type RunningCli } from '../helpers/cli.js';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { baseEnv, runCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { expectNoLeak, randomSecret } from '../helpers/secrets.js';
 import { awsSdkEnv } from '../servers/aws/sdk-env.js';
 import { startAwsProxy, type AwsProxy } from './moto/aws-proxy.js';
 import { hostCredentials, MOTO_REGION, motoClients, motoClientsAsRole, type MotoClients } from './moto/moto-clients.js';
 import { startMoto, type MotoServer } from './moto/moto-server.js';
-import { childEnv, startRun, starts, stopRun, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
+import { childEnv, startRun, starts, waitForStarts, workspace, type Workspace } from './moto/workspace.js';
 import { INSTALL_HINT, pythonTool } from './tools/python-env.js';
 import { describeReal } from './tools/require-tool.js';
 
@@ -17,8 +18,6 @@ const REFRESH = '300ms';
 let moto: MotoServer;
 let proxy: AwsProxy;
 let aws: MotoClients;
-const running: RunningCli[] = [];
-
 /** secretvisor's environment: the host's static credentials; SSM and STS through the proxy unless `ssmEndpoint` says otherwise. */
 function cliEnv(options: { readonly ssmEndpoint?: string } = {}): NodeJS.ProcessEnv {
   return baseEnv({
@@ -38,9 +37,7 @@ async function put(name: string, value: string, type: ParameterType = 'String', 
 }
 
 function run(ws: Workspace, env = cliEnv()): RunningCli {
-  const cli = startRun(ws, env);
-  running.push(cli);
-  return cli;
+  return startRun(ws, env);
 }
 
 /** The values `env --reveal` resolves (no child started). */
@@ -74,10 +71,6 @@ describeReal('AWS SSM Parameter Store on moto (real SDK, real CLI)', { tools: { 
     await moto.reset();
     proxy.requests.length = 0;
     proxy.faults.clear();
-  });
-
-  afterEach(async () => {
-    for (const cli of running.splice(0)) await stopRun(cli);
   });
 
   afterAll(async () => {

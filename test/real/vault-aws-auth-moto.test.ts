@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { logText, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES } from '../helpers/project.js';
 import { randomSecret, trackSecret } from '../helpers/secrets.js';
 import { startVaultServer, type VaultServer } from '../servers/vault-server.js';

@@ -6,7 +6,8 @@ import { writeSecretFile } from '../helpers/tmp.js';
 import { describeReal } from './tools/require-tool.js';
 import { BAO_NEEDS, startDevServer, type BaoServer } from './openbao/bao-server.js';
 import { POSTGRES_NEEDS, startPostgres, type Postgres } from './openbao/postgres.js';
-import { cliEnv, logEntries, startRun, startValues, starts, stopRun, waitForStarts, waitUntil, workspace } from './openbao/workspace.js';
+import { logEntries } from '../helpers/log-capture.js';
+import { cliEnv, startRun, startValues, starts, stopRun, waitForStarts, waitUntil, workspace } from './openbao/workspace.js';
 
 // Dynamic PostgreSQL credentials from OpenBao's database secrets engine, and
 // tokens with short TTLs, against a real server and a throwaway PostgreSQL
@@ -80,7 +81,7 @@ describeReal('OpenBao database secrets and short-lived tokens', { tools: { ...BA
     // secretvisor decided to re-issue before the first lease reached its max TTL (18 s after OpenBao issued it, one
     // machine's clock): on its own schedule, not after a renewal failed. The new issue itself may lag under load.
     expect(issuedAt).toHaveLength(2);
-    const decided = logEntries(cli).find((entry) => String(entry.msg).startsWith('re-issuing dynamic credentials'));
+    const decided = logEntries(cli.stderr).find((entry) => String(entry.msg).startsWith('re-issuing dynamic credentials'));
     expect(decided?.msg).toBe('re-issuing dynamic credentials: the lease reached its max TTL');
     expect(Date.parse(String(decided?.time)) - (issuedAt[0] as number)).toBeLessThan(18_000);
     await waitUntil(async () => !(await hasRole(first?.username as string)), 'OpenBao to drop the first role at its max TTL', 45_000, cli);

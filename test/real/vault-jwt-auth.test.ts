@@ -1,7 +1,8 @@
 import { chmodSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { baseEnv, logText, runCli } from '../helpers/cli.js';
+import { baseEnv, runCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { FIXTURES } from '../helpers/project.js';
 import { randomSecret } from '../helpers/secrets.js';
 import { writeSecretFile } from '../helpers/tmp.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { logText, runCli, type RunningCli } from '../helpers/cli.js';
+import { runCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { randomSecret, trackSecret } from '../helpers/secrets.js';
 import { describeReal } from './tools/require-tool.js';
 import { BAO_NEEDS, startDevServer, type BaoServer } from './openbao/bao-server.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logText, runCli, type RunningCli } from '../helpers/cli.js';
+import { runCli, type RunningCli } from '../helpers/cli.js';
+import { logText } from '../helpers/log-capture.js';
 import { randomSecret, trackSecret } from '../helpers/secrets.js';
 import { startTcpProxy, type ProxyMode, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { describeReal } from './tools/require-tool.js';

@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { baseEnv, logText, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { baseEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { logEntries, logText } from '../helpers/log-capture.js';
 import { tempDir } from '../helpers/tmp.js';
-import { parseJsonLines } from '../helpers/json-lines.js';
 import { readRecords } from '../helpers/project.js';
 import { trackSecret } from '../helpers/secrets.js';
 import { describeReal } from './tools/require-tool.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 import { freePort } from './openbao/process-tools.js';
 import { BAO_NEEDS, startFileServer, type FileBaoServer } from './openbao/bao-server.js';
-import { cliEnv, logEntries, startRun, starts, stopRun, waitForStarts, waitUntil, workspace, type Workspace } from './openbao/workspace.js';
+import { cliEnv, startRun, starts, stopRun, waitForStarts, waitUntil, workspace, type Workspace } from './openbao/workspace.js';
 
 // Certificates from a real OpenBao's PKI secrets engine (a root CA of the
 // suite, roles with a max TTL of a minute or less): delivered as files at
@@ -125,7 +125,7 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     expect(Date.parse(second.validTo)).toBeGreaterThan(Date.parse(first.validTo));
     for (const path of [files.cert, files.key, files.ca]) expect(statSync(path).mode & 0o777).toBe(0o400);
 
-    const issued = logEntries(cli).filter((entry) => entry.msg === 'Vault issued a certificate');
+    const issued = logEntries(cli.stderr).filter((entry) => entry.msg === 'Vault issued a certificate');
     expect(issued.length).toBeGreaterThanOrEqual(2);
     expect(typeof issued[0]?.renewInSeconds).toBe('number');
     // At about 2/3 of the 45 s lifetime, and no later than 12 s before notAfter.
@@ -170,14 +170,14 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     try {
       await cli.waitFor((run) => run.stderr.includes('could not re-issue the certificate'), 'a failed re-issue while the server is stopped', 90_000);
       await cli.waitFor(
-        (run) => logEntries(run).filter((entry) => typeof entry.secondsLeft === 'number').length >= 2,
+        (run) => logEntries(run.stderr).filter((entry) => typeof entry.secondsLeft === 'number').length >= 2,
         'two failed re-issues, each with the time left',
         60_000,
       );
     } finally {
       await bao.restart();
     }
-    const failed = logEntries(cli).filter((entry) => typeof entry.secondsLeft === 'number');
+    const failed = logEntries(cli.stderr).filter((entry) => typeof entry.secondsLeft === 'number');
     for (const entry of failed) {
       expect(entry.secondsLeft as number).toBeLessThan(60);
       expect(entry.serial).toMatch(/^[0-9a-f:]+$/);
@@ -228,7 +228,7 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     const ws = workspace(pkiSource({ ttl: '1h', renewBefore: '70s' }), { extra: FILES });
     const result = await runCli(['check', '-c', ws.config], { cwd: ws.dir, env: cliEnv(ws, [], { VAULT_TOKEN: token }) });
     expect(result.code, result.stderr).toBe(0);
-    const entries = parseJsonLines<Record<string, unknown>>(result.stderr, (line) => line.startsWith('{'));
+    const entries = logEntries(result.stderr);
     const capped = entries.find((entry) => typeof entry.msg === 'string' && entry.msg.includes('less than pki.ttl (3600s)'));
     expect(capped?.lifetimeSeconds as number).toBeLessThanOrEqual(90);
     expect(entries.some((entry) => typeof entry.msg === 'string' && entry.msg.includes('pki.renewBefore (70s) leaves less than a third'))).toBe(true);

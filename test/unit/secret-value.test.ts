@@ -1,25 +1,12 @@
-import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
 import { Console } from 'node:console';
 import { describe, expect, it } from 'vitest';
 import { SECRET_MASK, SecretValue } from '../../src/secret-value.js';
-import { createLogger } from '../../src/log.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 const VALUE = 'hunter2-3f9a1c-do-not-print';
 const secret = new SecretValue(VALUE);
 const holder = { name: 'DB_PASSWORD', value: secret, nested: { list: [secret], map: new Map([['k', secret]]), set: new Set([secret]) } };
-
-/** A writable that keeps everything written to it. */
-function collector(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 describe('SecretValue never prints its value', () => {
   it.each<[string, () => unknown]>([
@@ -42,16 +29,16 @@ describe('SecretValue never prints its value', () => {
   });
 
   it('through console.log of an object holding it', () => {
-    const out = collector();
-    new Console({ stdout: out.stream, stderr: out.stream }).log('holder:', holder, secret);
-    new Console({ stdout: out.stream, stderr: out.stream }).dir(holder, { depth: 10, showHidden: true });
+    const out = captureLog();
+    new Console({ stdout: out.destination, stderr: out.destination }).log('holder:', holder, secret);
+    new Console({ stdout: out.destination, stderr: out.destination }).dir(holder, { depth: 10, showHidden: true });
     expect(out.text()).toContain(SECRET_MASK);
     expect(out.text()).not.toContain(VALUE);
   });
 
   it('through pino: as a field, nested, as a message argument, and in an error', () => {
-    const out = collector();
-    const log = createLogger({ level: 'trace', format: 'json', destination: out.stream });
+    const out = captureLog();
+    const { log } = out;
     log.info({ value: secret }, 'a field');
     log.info(holder, 'merged object');
     log.info('formatted %s %o %j', secret, holder, holder);

@@ -1,4 +1,4 @@
-import { until } from './exec.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 import { IMAGES } from './images.js';
 import type { Podman } from './podman.js';
 
@@ -61,19 +61,15 @@ export class AppContainer {
   /** Waits until the logs contain `text`; the error carries the logs. */
   async waitForLog(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
     let last = '';
-    try {
-      return await until(
-        async () => {
-          last = await this.logs();
-          return (typeof text === 'string' ? last.includes(text) : text.test(last)) ? last : undefined;
-        },
-        `${this.name} to log ${String(text)}`,
-        timeoutMs,
-        200,
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\ncontainer logs:\n${last}\nstate: ${JSON.stringify(await this.state().catch(() => 'gone'))}`);
-    }
+    const probe = async (): Promise<string | undefined> => {
+      last = await this.logs();
+      return (typeof text === 'string' ? last.includes(text) : text.test(last)) ? last : undefined;
+    };
+    return pollUntil(probe, `${this.name} to log ${String(text)}`, {
+      timeoutMs,
+      intervalMs: 200,
+      detail: async () => `container logs:\n${last}\nstate: ${JSON.stringify(await this.state().catch(() => 'gone'))}`,
+    });
   }
 
   /** The container's state from `podman inspect`. */
@@ -90,15 +86,16 @@ export class AppContainer {
 
   /** Waits until the container has exited and returns its exit code; the error carries the logs. */
   async exitCode(timeoutMs: number): Promise<number> {
-    try {
-      const state = await until(async () => {
-        const now = await this.state();
-        return now.Status === 'exited' || now.Status === 'stopped' ? now : undefined;
-      }, `${this.name} to exit`, timeoutMs, 200);
-      return state.ExitCode;
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\ncontainer logs:\n${await this.logs().catch(() => '')}`);
-    }
+    const probe = async (): Promise<ContainerState | undefined> => {
+      const now = await this.state();
+      return now.Status === 'exited' || now.Status === 'stopped' ? now : undefined;
+    };
+    const state = await pollUntil(probe, `${this.name} to exit`, {
+      timeoutMs,
+      intervalMs: 200,
+      detail: async () => `container logs:\n${await this.logs().catch(() => '')}`,
+    });
+    return state.ExitCode;
   }
 
   /** `podman kill -s SIGNAL`. */

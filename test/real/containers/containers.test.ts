@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TestContext, afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../helpers/poll-until.js';
 import { expectNoLeak } from '../../helpers/secrets.js';
 import { onPath, describeReal } from '../tools/require-tool.js';
 import { AppContainer, FIXTURE_IN_CONTAINER, type AppContainerOptions } from './app-container.js';
-import { until } from './exec.js';
 import { buildAppImage, importBaseImage, importInstallImage } from './images.js';
 import { Podman } from './podman.js';
 import { ensureRootfs } from './rootfs.js';
@@ -210,9 +210,13 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
       expect((await processes(container)).find((proc) => proc.pid === 1)?.program).toBe(pid1);
       expect(/^ready pid=\d+ uid=\d+ parent=tini$/m.test(logs)).toBe(tiniParent);
       // Each orphan sleeps 0.2 s; once reaped it is gone from the process table.
-      await until(async () => ((await processes(container)).some((proc) => proc.name === 'sleep') ? undefined : true), 'every orphan to end and be reaped', 20_000).catch(async () => {
-        const zombies = (await processes(container)).filter((proc) => proc.state.startsWith('Z'));
-        throw new Error(`${zombies.length} zombies left: ${zombies.map((z) => `${z.name}(${z.pid})`).join(', ')}`);
+      await pollUntil(async () => !(await processes(container)).some((proc) => proc.name === 'sleep'), 'every orphan to end and be reaped', {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        detail: async () => {
+          const zombies = (await processes(container)).filter((proc) => proc.state.startsWith('Z'));
+          return `${zombies.length} zombies left: ${zombies.map((z) => `${z.name}(${z.pid})`).join(', ')}`;
+        },
       });
       expect((await processes(container)).filter((proc) => proc.state.startsWith('Z'))).toEqual([]);
       await container.stop();
@@ -231,10 +235,14 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
       });
       await container.waitForLog(`orphaned ${ORPHANS}`);
       expect(await container.logs()).toContain('running as PID 1 without tini');
-      const zombies = await until(async () => {
-        const found = (await processes(container)).filter((proc) => proc.name === 'sleep' && proc.state.startsWith('Z'));
-        return found.length === ORPHANS ? found : undefined;
-      }, `${ORPHANS} zombie sleeps`, 20_000);
+      const zombies = await pollUntil(
+        async () => {
+          const found = (await processes(container)).filter((proc) => proc.name === 'sleep' && proc.state.startsWith('Z'));
+          return found.length === ORPHANS ? found : undefined;
+        },
+        `${ORPHANS} zombie sleeps`,
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
       expect(zombies).toHaveLength(ORPHANS);
       await container.stop();
       expect(await container.exitCode(10_000)).toBe(APP_EXIT_CODE);

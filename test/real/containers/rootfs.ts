@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { aptMirror } from './apt-mirror.js';
-import { mustRun, runCommand, until } from './exec.js';
+import { pollUntil } from '../../helpers/poll-until.js';
+import { mustRun, runCommand } from './exec.js';
 
 const CACHE = fileURLToPath(new URL('../../../.cache/', import.meta.url));
 
@@ -39,7 +40,7 @@ export async function ensureRootfs(log: (line: string) => void): Promise<string>
   const lock = `${dir}.lock`;
   if (!takeLock(lock)) {
     log(`containers: waiting for another run that builds ${dir} (lock ${lock})`);
-    await until(async () => (existsSync(lock) ? undefined : true), `the other build of ${dir} to finish (remove ${lock} if none runs)`, DEBOOTSTRAP_TIMEOUT_MS, 1000);
+    await pollUntil(() => !existsSync(lock), `the other build of ${dir} to finish (remove ${lock} if none runs)`, { timeoutMs: DEBOOTSTRAP_TIMEOUT_MS, intervalMs: 1000 });
     if (existsSync(join(dir, 'etc', 'os-release'))) return dir;
     throw new Error(`containers: another run gave up building ${dir}; run the tests again`);
   }

@@ -33,7 +33,7 @@ export function workspace(yaml: string, startupTimeout = '20s'): Workspace {
   return { dir, config, envFile, child: [process.execPath, script, envFile] };
 }
 
-/** Starts `secretvisor run` on the workspace's child; the caller discards it after the test. */
+/** Starts `secretvisor run` on the workspace's child; it is discarded after the test (see RunningCli). */
 export function startRun(ws: Workspace, env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningCli {
   return startCli(['run', '-c', ws.config, ...args, '--', ...ws.child], { cwd: ws.dir, env });
 }
@@ -51,16 +51,4 @@ export async function waitForStarts(cli: RunningCli, count: number, timeoutMs = 
 /** The environment the child last recorded. */
 export function childEnv(ws: Workspace): Record<string, string> {
   return JSON.parse(readFileSync(ws.envFile, 'utf8')) as Record<string, string>;
-}
-
-/**
- * Clean-up after a test: SIGTERM first, so secretvisor stops its child (a SIGKILLed secretvisor would leave
- * the child holding the output pipes open), then SIGKILL if it is still there after 10 s.
- */
-export async function stopRun(cli: RunningCli): Promise<void> {
-  if (!cli.hasExited) {
-    cli.kill('SIGTERM');
-    await cli.waitFor((c) => c.hasExited, 'secretvisor to stop', 10_000).catch(() => undefined);
-  }
-  await cli.discard();
 }

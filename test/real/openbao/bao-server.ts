@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pythonTool } from '../tools/python-env.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 import { randomSecret, trackSecret } from '../../helpers/secrets.js';
 import { freePortPair, stopChild } from './process-tools.js';
 import { AuditLog } from './audit-log.js';
@@ -66,20 +67,23 @@ export class BaoServer {
 
   /** Waits until GET sys/health answers one of the `statuses` (200 active, 501 not initialised, 503 sealed). */
   async waitForHealth(statuses: readonly number[], timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
-    for (;;) {
-      if (this.#child?.exitCode !== null) throw new Error(`bao server exited (${this.#child?.exitCode}); its log:\n${this.serverLog()}`);
+    const probe = async (): Promise<boolean> => {
       try {
         const response = await this.#fetch('GET', 'sys/health', undefined, {});
-        if (statuses.includes(response.status)) return;
         last = `status ${response.status}`;
+        return statuses.includes(response.status);
       } catch (error) {
         last = String(error);
+        return false;
       }
-      if (Date.now() > deadline) throw new Error(`bao server at ${this.address} not ready (${last}); its log:\n${this.serverLog()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    };
+    await pollUntil(probe, `bao server at ${this.address} to answer sys/health with ${statuses.join(' or ')}`, {
+      timeoutMs,
+      intervalMs: 50,
+      giveUp: () => (this.#child?.exitCode !== null ? `bao server exited (${this.#child?.exitCode})` : undefined),
+      detail: () => `last answer: ${last}; its log:\n${this.serverLog()}`,
+    });
   }
 
   /** Stops the server process (SIGTERM, then SIGKILL) and waits for it; its storage stays. */

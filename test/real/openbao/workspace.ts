@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import { baseEnv, startCli, type RunningCli } from '../../helpers/cli.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 import { FIXTURES, readRecords, waitForRecords } from '../../helpers/project.js';
 import { trackSecret } from '../../helpers/secrets.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { isAlive } from '../../helpers/processes.js';
 
 /** A test project: its folder, `secretvisor.yaml` and the record-env child's records. */
 export interface Workspace {
@@ -34,24 +33,9 @@ export function cliEnv(ws: Workspace, keys: readonly string[], extra: NodeJS.Pro
   return baseEnv({ SECRETVISOR_LOG_FORMAT: 'json', SECRETVISOR_LOG_LEVEL: 'debug', RECORD_FILE: ws.records, RECORD_KEYS: keys.join(','), ...extra });
 }
 
-const running: { cli: RunningCli; ws: Workspace }[] = [];
-
-// After a failed test: SIGTERM first, so secretvisor stops its child (a SIGKILL would orphan it, pipes and all), then SIGKILL.
-afterEach(async () => {
-  for (const { cli, ws } of running.splice(0)) {
-    if (!cli.hasExited) cli.kill('SIGTERM');
-    const timer = setTimeout(() => cli.kill('SIGKILL'), 10_000);
-    await Promise.race([cli.exited().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 15_000))]);
-    clearTimeout(timer);
-    for (const record of readRecords(ws.records)) if (isAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
-  }
-}, 60_000);
-
 /** `secretvisor run -c <config> -- node record-env.mjs`, killed after the test if it still runs. */
 export function startRun(ws: Workspace, env: NodeJS.ProcessEnv): RunningCli {
-  const cli = startCli(['run', '-c', ws.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: ws.dir, env });
-  running.push({ cli, ws });
-  return cli;
+  return startCli(['run', '-c', ws.config, '--', process.execPath, FIXTURES.recordEnv], { cwd: ws.dir, env });
 }
 
 /** The values of each start of the child, in order; every value is tracked by the leak check (Vault issued some of them). */
@@ -83,20 +67,6 @@ export async function stopRun(cli: RunningCli): Promise<number | null> {
 
 /** Polls `predicate` every 50 ms until it holds; fails after `timeoutMs` naming `what` (and secretvisor's log, when given). */
 export async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 45_000, cli?: RunningCli): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${cli === undefined ? '' : `\nsecretvisor stderr:\n${cli.stderr.slice(-6_000)}`}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await pollUntil(predicate, what, { timeoutMs, intervalMs: 50, detail: () => (cli === undefined ? '' : `secretvisor stderr:\n${cli.stderr.slice(-6_000)}`) });
 }
 
-/** secretvisor's JSON log lines so far, parsed. */
-export function logEntries(cli: RunningCli): Record<string, unknown>[] {
-  return cli.stderr.split('\n').flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}

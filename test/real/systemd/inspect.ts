@@ -1,3 +1,4 @@
+import { pollUntil } from '../../helpers/poll-until.js';
 import type { Machine } from './machine.js';
 
 /** Some `systemctl show` properties of a unit, by name. */
@@ -67,13 +68,7 @@ export async function journal(machine: Machine, args: readonly string[]): Promis
     }));
 }
 
-/** Polls `probe` until it returns a value (not undefined), or throws after `timeoutMs` naming what it waited for. */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number, detail: () => Promise<string> = async () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** {@link pollUntil} at the pace of commands run in the machine (every 200 ms). */
+export function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number, detail?: () => Promise<string>): Promise<T> {
+  return pollUntil(probe, what, { timeoutMs, intervalMs: 200, detail });
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pollUntil } from '../../helpers/poll-until.js';
 
 /** A host folder or file made visible inside the machine. */
 export interface Bind {
@@ -197,14 +198,9 @@ function containerInit(nspawnPid: number): number | undefined {
   return undefined;
 }
 
-async function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, deadline: number, alive: () => boolean, what: string, detail: () => string): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (!alive()) throw new Error(`systemd-nspawn exited while waiting for ${what}\n${detail()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** {@link pollUntil} until the boot's `deadline`, given up once systemd-nspawn has exited. */
+function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, deadline: number, alive: () => boolean, what: string, detail: () => string): Promise<T> {
+  return pollUntil(probe, what, { timeoutMs: deadline - Date.now(), intervalMs: 100, giveUp: () => (alive() ? undefined : 'systemd-nspawn exited'), detail });
 }
 
 function runProgram(program: string, args: readonly string[], input: string | undefined, timeoutMs: number, what: string): Promise<RunResult> {

@@ -1,46 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { ChildEvent, ChildInput, ChildPolicy } from '../../../src/child/child-events.js';
+import type { ChildPolicy } from '../../../src/child/child-events.js';
 import type { ChildExit } from '../../../src/child/exit-code.js';
-import { SupervisedChild } from '../../../src/child/supervised-child.js';
-import { silentLogger } from '../../../src/log.js';
-import { SecretValue } from '../../../src/secret-value.js';
-import { fakeSpawn } from '../../helpers/fake-child.js';
-import { FakeClock, settle } from '../../helpers/fake-clock.js';
-import { randomSecret } from '../../helpers/secrets.js';
+import { settle } from '../../helpers/fake-clock.js';
+import { TEST_READY, childInput as input, superviseFake, tokenOf, type FakeSupervision } from '../../helpers/fake-supervision.js';
 
 // The races of one child's lifecycle, with a fake spawn and clock: every
 // start, stop and timer is in the test's hands, so each interleaving is exact.
 
-const POLICY: ChildPolicy = { onExit: 'restart', stopSignal: 'SIGTERM', stopTimeoutMs: 5_000, splayMs: 0, strategy: 'restart' };
 // With random() fixed at 0.5, the first crash waits 375 ms (equal jitter over 500 ms), the second 750 ms.
 const FIRST_BACKOFF_MS = 375;
 
-function input(): ChildInput {
-  return { env: new Map([['TOKEN', new SecretValue(randomSecret('token'))]]), files: 0 };
-}
-
-function tokenOf(env: ReadonlyMap<string, SecretValue>): string | undefined {
-  return env.get('TOKEN')?.reveal();
-}
-
-function setUp(policy: Partial<ChildPolicy> = {}) {
-  const clock = new FakeClock();
-  const fake = fakeSpawn();
-  const events: ChildEvent[] = [];
-  const finalExits: ChildExit[] = [];
-  const child = new SupervisedChild({
-    command: { file: '/bin/service', args: [] },
-    ownGroup: true,
-    policy: { ...POLICY, ...policy },
-    log: silentLogger(),
-    onFinalExit: (exit) => finalExits.push(exit),
-    onEvent: (event) => events.push(event),
-    spawn: fake.spawn,
-    clock,
-  });
-  const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signals: [], envChanged: true, sources: ['app'], context: {} });
-  return { clock, fake, events, finalExits, child, restart };
-}
+const setUp = (policy: Partial<ChildPolicy> = {}): FakeSupervision => superviseFake({ policy });
 
 const crash: ChildExit = { code: 3, signal: null };
 
@@ -48,7 +18,7 @@ describe('SupervisedChild: never two children', () => {
   it.each([
     [
       'a restart for new secrets',
-      async (s: ReturnType<typeof setUp>) => {
+      async (s: FakeSupervision) => {
         const restarting = s.restart(input());
         await s.clock.advance(2_000);
         await restarting;
@@ -56,7 +26,7 @@ describe('SupervisedChild: never two children', () => {
     ],
     [
       'a restart while the old child is slow to stop',
-      async (s: ReturnType<typeof setUp>) => {
+      async (s: FakeSupervision) => {
         const old = s.fake.children[0]!;
         old.holdStop = true;
         const restarting = s.restart(input());
@@ -68,7 +38,7 @@ describe('SupervisedChild: never two children', () => {
     ],
     [
       'a crash restart that falls due during the splay of a restart',
-      async (s: ReturnType<typeof setUp>) => {
+      async (s: FakeSupervision) => {
         s.fake.children[0]!.exit(crash);
         await settle();
         // The splay (up to 2 s, 1 s with random 0.5) outlasts the crash's backoff.
@@ -82,7 +52,7 @@ describe('SupervisedChild: never two children', () => {
     ],
     [
       'new secrets while a crash restart waits out its backoff',
-      async (s: ReturnType<typeof setUp>) => {
+      async (s: FakeSupervision) => {
         s.fake.children[0]!.exit(crash);
         await settle();
         const restarting = s.restart(input());
@@ -148,10 +118,10 @@ describe('SupervisedChild: a crash restart pending when new secrets arrive', () 
 describe('SupervisedChild: stop', () => {
   it.each([
     ['while the child runs', async () => undefined],
-    ['during the splay of a restart', async (s: ReturnType<typeof setUp>) => void s.restart(input())],
+    ['during the splay of a restart', async (s: FakeSupervision) => void s.restart(input())],
     [
       'while a restart waits for the old child to stop',
-      async (s: ReturnType<typeof setUp>) => {
+      async (s: FakeSupervision) => {
         s.fake.children[0]!.holdStop = true;
         void s.restart(input());
         await s.clock.advance(100);
@@ -214,16 +184,7 @@ describe('SupervisedChild: stop', () => {
     ['SIGINT', false, undefined],
     ['SIGTERM', false, 'SIGUSR2'],
   ])('secretvisor receiving %s (own group: %s) sends the child %s', async (received, ownGroup, sent) => {
-    const fake = fakeSpawn();
-    const child = new SupervisedChild({
-      command: { file: '/bin/service', args: [] },
-      ownGroup,
-      policy: { ...POLICY, stopSignal: 'SIGUSR2' },
-      log: silentLogger(),
-      onFinalExit: () => undefined,
-      spawn: fake.spawn,
-      clock: new FakeClock(),
-    });
+    const { child, fake } = superviseFake({ policy: { stopSignal: 'SIGUSR2' }, ownGroup });
     await child.start(input());
     await child.stopFor(received);
     expect(fake.children[0]!.stops.map((stop) => stop.signal)).toEqual([sent]);
@@ -277,19 +238,10 @@ describe('SupervisedChild: events', () => {
   });
 
   it('a listener that throws does not break the lifecycle', async () => {
-    const clock = new FakeClock();
-    const fake = fakeSpawn();
-    const child = new SupervisedChild({
-      command: { file: '/bin/service', args: [] },
-      ownGroup: true,
-      policy: POLICY,
-      log: silentLogger(),
-      onFinalExit: () => undefined,
+    const { child, fake } = superviseFake({
       onEvent: () => {
         throw new Error('listener bug');
       },
-      spawn: fake.spawn,
-      clock,
     });
     expect(await child.start(input())).toBe(true);
     await child.apply(input(), { action: 'restart', signals: [], envChanged: true, sources: ['app'], context: {} });
@@ -320,37 +272,7 @@ describe('SupervisedChild: reload signals', () => {
 });
 
 describe('SupervisedChild: readiness', () => {
-  const ready = { check: { kind: 'tcp', host: '127.0.0.1', port: 8080 }, timeoutMs: 1_000, intervalMs: 100 } as const;
-
-  /** A probe that passes for the pids in `readyPids`. */
-  function probeFor(s: { fake: ReturnType<typeof fakeSpawn> }, readyPids: Set<number>) {
-    return async () => {
-      const latest = s.fake.children.at(-1);
-      return latest !== undefined && readyPids.has(latest.pid) ? { ok: true, detail: 'connected' } : { ok: false, detail: 'ECONNREFUSED' };
-    };
-  }
-
-  function setUpReady(policy: Partial<ChildPolicy> = {}) {
-    const clock = new FakeClock();
-    const fake = fakeSpawn();
-    const events: ChildEvent[] = [];
-    const finalExits: ChildExit[] = [];
-    const readyPids = new Set<number>();
-    const child = new SupervisedChild({
-      command: { file: '/bin/service', args: [] },
-      ownGroup: true,
-      policy: { ...POLICY, ready, ...policy },
-      log: silentLogger(),
-      onFinalExit: (exit) => finalExits.push(exit),
-      onEvent: (event) => events.push(event),
-      spawn: fake.spawn,
-      clock,
-      probe: probeFor({ fake }, readyPids),
-    });
-    const restart = (next: ChildInput) => child.apply(next, { action: 'restart', signals: [], envChanged: true, sources: ['app'], context: {} });
-    const running = () => fake.children.filter((c) => !c.hasExited);
-    return { clock, fake, events, finalExits, child, restart, readyPids, running };
-  }
+  const setUpReady = (policy: Partial<ChildPolicy> = {}): FakeSupervision => setUp({ ready: TEST_READY, ...policy });
 
   it('sends child-ready only once the check passes', async () => {
     const s = setUpReady();

@@ -1,10 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
-import { createLogger } from '../../../src/log.js';
 import { watchPaths, type PathWatch } from '../../../src/watch/file-watcher.js';
+import { captureLog } from '../../helpers/log-capture.js';
 import { tempDir, writeSecretFile } from '../../helpers/tmp.js';
 
 const HOUR_MS = 3_600_000;
@@ -18,8 +17,8 @@ afterEach(async () => {
 interface Watched {
   /** Each reason the watcher gave, with when it came. */
   readonly reasons: { reason: string; at: number }[];
-  /** What the watcher logged (trace included). */
-  readonly logged: string[];
+  /** The messages the watcher logged so far (trace included). */
+  logged(): string[];
   /** Waits for the next reason. */
   next(): Promise<string>;
 }
@@ -27,19 +26,13 @@ interface Watched {
 /** Watches `path` with no periodic check in reach. */
 async function watchFile(path: string): Promise<Watched> {
   const reasons: { reason: string; at: number }[] = [];
-  const logged: string[] = [];
+  const capture = captureLog();
   let wake: (() => void) | undefined;
-  const destination = new Writable({
-    write(line: Buffer, _encoding, done) {
-      logged.push((JSON.parse(line.toString()) as { msg: string }).msg);
-      done();
-    },
-  });
   watching = watchPaths({
     paths: [path],
     kind: 'file',
     refreshMs: HOUR_MS,
-    log: createLogger({ level: 'trace', format: 'json', destination }),
+    log: capture.log,
     clock: systemClock,
     onChange: (reason) => {
       reasons.push({ reason, at: performance.now() });
@@ -52,7 +45,7 @@ async function watchFile(path: string): Promise<Watched> {
     while (reasons.length === seen) await new Promise<void>((resolve) => (wake = resolve));
     return reasons[seen]?.reason as string;
   };
-  return { reasons, logged, next };
+  return { reasons, logged: capture.messages, next };
 }
 
 describe('watchPaths', () => {
@@ -86,7 +79,7 @@ describe('watchPaths', () => {
     expect(await next()).toBe('settle check: changed on disk');
 
     writeSecretFile(join(dir, 'other.log'), 'not a secret\n');
-    await expect.poll(() => logged.includes('settle check: unchanged on disk'), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => logged().includes('settle check: unchanged on disk'), { timeout: 5_000 }).toBe(true);
     expect(reasons).toHaveLength(2);
   });
 });

@@ -6,8 +6,9 @@ import { ConfigError, PermissionError, SecretDataError, SourceUnavailableError }
 import { CertificateIssuer } from '../../../../src/sources/vault/pki-issuer.js';
 import type { VaultCall } from '../../../../src/sources/vault/vault-http.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { expectNoLeak, trackSecret } from '../../../helpers/secrets.js';
-import { captureLog, vaultAuth } from '../../../servers/vault/fixtures.js';
+import { trackSecret } from '../../../helpers/secrets.js';
+import { vaultAuth } from '../../../servers/vault/fixtures.js';
+import { captureLog } from '../../../helpers/log-capture.js';
 import { sourceCommon } from '../../../helpers/source-config.js';
 import { createVaultSource } from '../../../../src/sources/vault/vault-source.js';
 import { createSessionRegistry } from '../../../../src/sources/vault/session-registry.js';
@@ -123,7 +124,7 @@ describe('CertificateIssuer', () => {
     await down();
     vi.setSystemTime(notAfter + 1_000);
     await down();
-    const failures = capture.lines().filter((line) => typeof line.secondsLeft === 'number');
+    const failures = capture.entries().filter((line) => typeof line.secondsLeft === 'number');
     expect(failures.map((line) => [line.level, line.secondsLeft])).toEqual([
       [40, 3_600],
       [50, 30],
@@ -132,7 +133,7 @@ describe('CertificateIssuer', () => {
     expect(failures[0]?.msg).toBe('could not re-issue the certificate (connect ECONNREFUSED 127.0.0.1:8200); keeping the one in place, 3600s left');
     expect(failures[1]?.msg).toMatch(/the one in place expires in 30s$/);
     expect(failures[2]?.msg).toMatch(/the one in place expired at \d{4}-/);
-    expectNoLeak(capture.text(), 'the issuer log');
+    capture.expectNoLeak('the issuer log');
     issuer.stop();
   });
 });
