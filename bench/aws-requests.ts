@@ -39,14 +39,16 @@ export async function measureAwsRequests(): Promise<BenchRow[]> {
   Object.assign(process.env, awsSdkEnv({ accessKeyId, secretAccessKey }));
   const secretIds = Array.from({ length: SECRET_COUNT }, (_, index) => `bench/secret-${index}`);
   for (const id of secretIds) server.secrets.put(id, { TOKEN: randomBytes(16).toString('hex'), USER: 'bench' });
-  const sources = secretIds.map((secretId, index) => createAwsSource({
-    config: benchConfig(`s${index}`, secretId, server.endpoint),
-    log: silentLogger(),
-    clock: systemClock,
-    env: process.env,
-    service: 'bench',
-    pool: undefined,
-  }));
+  const sources = secretIds.map((secretId, index) =>
+    createAwsSource({
+      config: benchConfig(`s${index}`, secretId, server.endpoint),
+      log: silentLogger(),
+      clock: systemClock,
+      env: process.env,
+      service: 'bench',
+      pool: undefined,
+    }),
+  );
   let baselineClient: SecretsManagerClient | undefined;
   try {
     const first = await measure(server, () => readAll(sources));

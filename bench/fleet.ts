@@ -87,8 +87,7 @@ function simulate(store: 'aws' | 'vault', scenario: Scenario, options: FleetOpti
   const attempts = new Int32Array(sources);
   const generations = new Int32Array(sources);
   const calendar = new Calendar();
-  const outage = (atMs: number): boolean =>
-    scenario.outageAtMs !== undefined && atMs >= scenario.outageAtMs && atMs < scenario.outageAtMs + OUTAGE_MS;
+  const outage = (atMs: number): boolean => scenario.outageAtMs !== undefined && atMs >= scenario.outageAtMs && atMs < scenario.outageAtMs + OUTAGE_MS;
 
   // One request with the SDK's retries on AWS (none on Vault); true when it was answered.
   const request = (api: Api, atMs: number): boolean => {

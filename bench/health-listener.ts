@@ -78,7 +78,9 @@ export async function measureHealthListener(options: HealthListenerOptions): Pro
     const percent = (name: keyof typeof subjects): number => ((cpuMsOf(subjects[name].pid) - before[name]) / 1_000 / seconds) * 100;
     const cpu = { off: percent('off'), idle: percent('idle'), scraped: percent('scraped') };
     const rss = { off: memoryOf(subjects.off.pid).peakKb, idle: memoryOf(subjects.idle.pid).peakKb, scraped: memoryOf(subjects.scraped.pid).peakKb };
-    options.log(`idle CPU: off ${cpu.off.toFixed(3)} %, on ${cpu.idle.toFixed(3)} %, scraped ${cpu.scraped.toFixed(3)} %; peak RSS: off ${formatMb(rss.off)}, on ${formatMb(rss.idle)}, scraped ${formatMb(rss.scraped)}`);
+    options.log(
+      `idle CPU: off ${cpu.off.toFixed(3)} %, on ${cpu.idle.toFixed(3)} %, scraped ${cpu.scraped.toFixed(3)} %; peak RSS: off ${formatMb(rss.off)}, on ${formatMb(rss.idle)}, scraped ${formatMb(rss.scraped)}`,
+    );
 
     const window = `${Math.round(seconds)} s`;
     const offCpu = `\`metrics:\` off ${cpu.off.toFixed(3)} %`;
@@ -91,7 +93,14 @@ export async function measureHealthListener(options: HealthListenerOptions): Pro
         target: '—',
         met: undefined,
       },
-      { figure: 'Peak RSS while the child runs, `metrics:` on, not scraped', value: formatMb(rss.idle), baseline: `off ${formatMb(rss.off)}`, ratio: formatRatio(rss.idle, rss.off), target: '—', met: undefined },
+      {
+        figure: 'Peak RSS while the child runs, `metrics:` on, not scraped',
+        value: formatMb(rss.idle),
+        baseline: `off ${formatMb(rss.off)}`,
+        ratio: formatRatio(rss.idle, rss.off),
+        target: '—',
+        met: undefined,
+      },
       {
         figure: `Peak RSS, \`metrics:\` on, /metrics scraped every ${SCRAPE_EVERY_MS / 1_000} s`,
         value: formatMb(rss.scraped),
@@ -131,4 +140,3 @@ export async function measureHealthListener(options: HealthListenerOptions): Pro
     workspace.cleanup();
   }
 }
-

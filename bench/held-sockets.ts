@@ -145,4 +145,3 @@ function getOnce(port: number): Promise<string> {
     req.end();
   });
 }
-

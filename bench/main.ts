@@ -76,7 +76,14 @@ const SECTIONS: readonly SectionSpec[] = [
     id: 'fleet',
     title: 'A fleet, simulated with the real refresh and retry schedules',
     run: async (effort, log) =>
-      measureFleet({ hosts: effort.fleetHosts, secretsPerHost: 10, refreshMs: 300_000, startupSplayMs: FLEET_STARTUP_SPLAY_MS, vaultBudgetPerSecond: Number(process.env.BENCH_VAULT_BUDGET ?? 10_000), log }),
+      measureFleet({
+        hosts: effort.fleetHosts,
+        secretsPerHost: 10,
+        refreshMs: 300_000,
+        startupSplayMs: FLEET_STARTUP_SPLAY_MS,
+        vaultBudgetPerSecond: Number(process.env.BENCH_VAULT_BUDGET ?? 10_000),
+        log,
+      }),
   },
 ];
 
@@ -120,11 +127,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     sections.push({ title: spec.title, rows: await spec.run(effort, log) });
     log(`done in ${((Date.now() - sectionStart) / 1000).toFixed(0)} s`);
   }
-  const report = [
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${((Date.now() - started) / 1000).toFixed(0)} s; ${environment}`,
-    '',
-    formatTable(sections),
-  ].join('\n');
+  const report = [`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${((Date.now() - started) / 1000).toFixed(0)} s; ${environment}`, '', formatTable(sections)].join('\n');
   mkdirSync(RESULTS, { recursive: true });
   // A partial run keeps its own file, so latest.md (and the README) always hold a whole report.
   writeFileSync(only === undefined ? LATEST : join(RESULTS, `only-${only.join('-')}.md`), report);

@@ -144,7 +144,10 @@ export class LiveProcess {
 
   /** The last lines of output, for error messages. */
   tail(count = 15): string {
-    return this.lines.slice(-count).map((line) => `  ${line.stream}: ${line.text}`).join('\n');
+    return this.lines
+      .slice(-count)
+      .map((line) => `  ${line.stream}: ${line.text}`)
+      .join('\n');
   }
 
   /** Sends SIGTERM to the whole group and waits for the leader to exit (SIGKILL after 10 s). */

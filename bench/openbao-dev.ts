@@ -13,7 +13,6 @@ export interface OpenBaoDev {
   stop(): Promise<void>;
 }
 
-
 /** Starts OpenBao's in-memory dev server and waits until it answers as unsealed and active. */
 export async function startOpenBaoDev(bao: string): Promise<OpenBaoDev> {
   const port = await freePort();
@@ -28,7 +27,10 @@ export async function startOpenBaoDev(bao: string): Promise<OpenBaoDev> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bao server -dev exited with ${child.exitCode}:\n${stderr}`);
-    const healthy = await fetch(`${address}/v1/sys/health`).then((answer) => answer.status === 200, () => false);
+    const healthy = await fetch(`${address}/v1/sys/health`).then(
+      (answer) => answer.status === 200,
+      () => false,
+    );
     if (healthy) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

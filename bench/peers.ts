@@ -31,11 +31,7 @@ const UNRELATED_WRITES = 3;
  * variables its environment holds, and how many of them are VAULT_* or
  * BAO_*, then sleeps. `exec` makes the sleep the supervised process itself.
  */
-const CHILD = [
-  '/bin/sh',
-  '-c',
-  'printf "ready %s %s %s\\n" "$SECRET_1" "$(env | wc -l)" "$(env | grep -c -E "^(VAULT|BAO)_")"; exec sleep 3600',
-];
+const CHILD = ['/bin/sh', '-c', 'printf "ready %s %s %s\\n" "$SECRET_1" "$(env | wc -l)" "$(env | grep -c -E "^(VAULT|BAO)_")"; exec sleep 3600'];
 
 /** One supervisor under comparison: how to launch it, or why it is not here. */
 interface Peer {
@@ -127,12 +123,7 @@ function baoAgentSpec(dir: string, server: OpenBaoDev, bao: string): CommandSpec
   writeSecret(tokenFile, `${server.rootToken}\n`);
   const templates = Array.from({ length: SECRETS }, (_, index) => {
     const n = index + 1;
-    return [
-      `env_template "SECRET_${n}" {`,
-      `  contents = "{{ with secret \\"secret/data/peers/s${n}\\" }}{{ .Data.data.SECRET_${n} }}{{ end }}"`,
-      '  error_on_missing_key = true',
-      '}',
-    ].join('\n');
+    return [`env_template "SECRET_${n}" {`, `  contents = "{{ with secret \\"secret/data/peers/s${n}\\" }}{{ .Data.data.SECRET_${n} }}{{ end }}"`, '  error_on_missing_key = true', '}'].join('\n');
   });
   const hcl = [
     `vault { address = "${server.address}" }`,
@@ -272,12 +263,7 @@ function rows(measured: Measured): BenchRow[] {
   const [self, ...others] = measured.peers;
   if (self === undefined) return [];
   const out: BenchRow[] = [];
-  const compare = (
-    figure: string,
-    value: (name: string) => number,
-    format: (n: number) => string,
-    lowerIsBetter = true,
-  ): void => {
+  const compare = (figure: string, value: (name: string) => number, format: (n: number) => string, lowerIsBetter = true): void => {
     for (const other of others) {
       if (other.absent !== undefined) continue;
       const mine = value(self.name);
@@ -304,7 +290,12 @@ function rows(measured: Measured): BenchRow[] {
   const latencies = (name: string): number[] => measured.rotations.get(name)?.latencies ?? [];
   compare(`Rotation: write → new child running with it, p50 of ${measured.rotationsCount} (poll ${POLL_SECONDS} s)`, (name) => median(latencies(name)), formatMs);
   compare(`Rotation: write → new child running with it, p95 of ${measured.rotationsCount} (poll ${POLL_SECONDS} s)`, (name) => percentile(latencies(name), 95), formatMs);
-  compare('Children started per rotation of a received secret (1 is right)', (name) => measured.rotations.get(name)?.restartsPerRotation ?? Number.NaN, (n) => n.toFixed(2), false);
+  compare(
+    'Children started per rotation of a received secret (1 is right)',
+    (name) => measured.rotations.get(name)?.restartsPerRotation ?? Number.NaN,
+    (n) => n.toFixed(2),
+    false,
+  );
   compare(
     'Children started per write changing only a key the child does not receive (0 is right)',
     (name) => measured.rotations.get(name)?.restartsPerUnrelated ?? Number.NaN,
@@ -315,14 +306,25 @@ function rows(measured: Measured): BenchRow[] {
     (name) => (launchesOf(name)[0]?.variables ?? Number.NaN) - SECRETS,
     (n) => String(n),
   );
-  compare('VAULT_* / BAO_* variables reaching the child', (name) => launchesOf(name)[0]?.vaultVariables ?? Number.NaN, (n) => String(n));
+  compare(
+    'VAULT_* / BAO_* variables reaching the child',
+    (name) => launchesOf(name)[0]?.vaultVariables ?? Number.NaN,
+    (n) => String(n),
+  );
   for (const other of others) {
     if (other.absent !== undefined) {
       out.push({ figure: `${other.name}: every figure above`, value: 'absent', baseline: other.absent, ratio: '—', target: '—', met: undefined });
       continue;
     }
     const exits = (name: string): string => [...new Set(launchesOf(name).map((l) => l.exit))].join(', ');
-    out.push({ figure: 'How the supervisor ends after SIGTERM (the child exits 143)', value: exits(self.name), baseline: `${other.name}: ${exits(other.name)}`, ratio: '—', target: '—', met: undefined });
+    out.push({
+      figure: 'How the supervisor ends after SIGTERM (the child exits 143)',
+      value: exits(self.name),
+      baseline: `${other.name}: ${exits(other.name)}`,
+      ratio: '—',
+      target: '—',
+      met: undefined,
+    });
   }
   return out;
 }

@@ -62,7 +62,11 @@ export async function measureResident(options: ResidentOptions): Promise<BenchRo
     const percent = mapValues(subjects, (live, name) => ((cpuMsOf(live.pid) - cpuBefore[name]) / 1_000 / seconds) * 100);
     const memory = mapValues(subjects, (live) => memoryOf(live.pid));
     options.log(
-      `peak RSS: ${Object.entries(memory).map(([name, m]) => `${name} ${formatMb(m.peakKb)}`).join(', ')}; idle CPU: ${Object.entries(percent).map(([name, p]) => `${name} ${p.toFixed(3)} %`).join(', ')}`,
+      `peak RSS: ${Object.entries(memory)
+        .map(([name, m]) => `${name} ${formatMb(m.peakKb)}`)
+        .join(', ')}; idle CPU: ${Object.entries(percent)
+        .map(([name, p]) => `${name} ${p.toFixed(3)} %`)
+        .join(', ')}`,
     );
 
     const rssRow = (figure: string, kb: number, against: 'node' | 'dotenv'): BenchRow => {

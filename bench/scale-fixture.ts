@@ -54,17 +54,7 @@ export function makeScaleProject(dir: string, shape: ScaleShape, extraConfig = '
     }
     poolLines.push(`      p${pad(pool)}: [${poolSources.join(', ')}]`);
   }
-  const config = [
-    'version: 1',
-    'sources:',
-    ...sourceLines,
-    'scopes:',
-    `  global: [${names.join(', ')}]`,
-    '  pools:',
-    '    worker:',
-    ...poolLines,
-    extraConfig,
-  ].join('\n');
+  const config = ['version: 1', 'sources:', ...sourceLines, 'scopes:', `  global: [${names.join(', ')}]`, '  pools:', '    worker:', ...poolLines, extraConfig].join('\n');
   writeSecret(join(dir, 'secretvisor.yaml'), config);
   return {
     dir,

@@ -44,18 +44,10 @@ export async function measureStartup(options: StartupOptions): Promise<BenchRow[
 
     const vaultToken = vault.tokens.create({ id: randomValue() });
     vault.secrets.putKv2('secret', 'bench/app', remoteValues());
-    const vaultProject = makeDirectoryProject(
-      `${dir}/vault`,
-      SECRETS,
-      `  core:\n    type: vault\n    address: ${vault.address}\n    path: secret/data/bench/app\n`,
-    );
+    const vaultProject = makeDirectoryProject(`${dir}/vault`, SECRETS, `  core:\n    type: vault\n    address: ${vault.address}\n    path: secret/data/bench/app\n`);
 
     aws.secrets.put('bench/app', remoteValues());
-    const awsProject = makeDirectoryProject(
-      `${dir}/aws`,
-      SECRETS,
-      `  cloud:\n    type: aws-secrets-manager\n    region: eu-central-1\n    secretId: bench/app\n    endpoint: ${aws.endpoint}\n`,
-    );
+    const awsProject = makeDirectoryProject(`${dir}/aws`, SECRETS, `  cloud:\n    type: aws-secrets-manager\n    region: eu-central-1\n    secretId: bench/app\n    endpoint: ${aws.endpoint}\n`);
 
     const subjects: Subject[] = [
       { name: 'node', spec: nodeNoop(dir) },

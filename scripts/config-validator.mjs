@@ -26,8 +26,14 @@ const OUT = join(ROOT, 'src', 'config', 'generated', 'config-validator.js');
 
 // The schema's refinements, by their message: the predicate, as source for the generated file and as a function to check here.
 const REFINEMENTS = new Map([
-  ['expected at most 596h, the longest delay a timer can wait', { code: (p) => `(t) => !${p}.test(t) || parseDuration(t) <= ${2 ** 31 - 1}`, samples: ['1ms', '596h', '597h', '2147483647ms', '2147483648ms', '35791.39m', '35791.4m', '0s', '1.5h', 'x'] }],
-  ['expected a size between 1B and 1GiB', { code: (p) => `(t) => !${p}.test(t) || (parseSize(t) > 0 && parseSize(t) <= ${1024 ** 3})`, samples: ['0B', '1B', '1GiB', '1024MiB', '1025MiB', '2GiB', '1073741824B', '1073741825B', 'x'] }],
+  [
+    'expected at most 596h, the longest delay a timer can wait',
+    { code: (p) => `(t) => !${p}.test(t) || parseDuration(t) <= ${2 ** 31 - 1}`, samples: ['1ms', '596h', '597h', '2147483647ms', '2147483648ms', '35791.39m', '35791.4m', '0s', '1.5h', 'x'] },
+  ],
+  [
+    'expected a size between 1B and 1GiB',
+    { code: (p) => `(t) => !${p}.test(t) || (parseSize(t) > 0 && parseSize(t) <= ${1024 ** 3})`, samples: ['0B', '1B', '1GiB', '1024MiB', '1025MiB', '2GiB', '1073741824B', '1073741825B', 'x'] },
+  ],
 ]);
 
 /** Writes the validator; returns its path. */
@@ -35,14 +41,28 @@ export async function generateConfigValidator() {
   const work = mkdtempSync(join(tmpdir(), 'secretvisor-validator-'));
   try {
     const entry = join(work, 'entry.ts');
-    writeFileSync(entry, [`export { configSchema } from ${JSON.stringify(join(ROOT, 'src/config/schema.ts'))};`, `export { parseDuration } from ${JSON.stringify(join(ROOT, 'src/config/duration.ts'))};`, `export { parseSize } from ${JSON.stringify(join(ROOT, 'src/config/size.ts'))};`, `export { z } from 'zod';`].join('\n'));
+    writeFileSync(
+      entry,
+      [
+        `export { configSchema } from ${JSON.stringify(join(ROOT, 'src/config/schema.ts'))};`,
+        `export { parseDuration } from ${JSON.stringify(join(ROOT, 'src/config/duration.ts'))};`,
+        `export { parseSize } from ${JSON.stringify(join(ROOT, 'src/config/size.ts'))};`,
+        `export { z } from 'zod';`,
+      ].join('\n'),
+    );
     const bundled = join(work, 'schema.mjs');
     await build({ entryPoints: [entry], outfile: bundled, bundle: true, format: 'esm', platform: 'node', nodePaths: [join(ROOT, 'node_modules')], logLevel: 'warning' });
     const { configSchema, parseDuration, parseSize, z } = await import(pathToFileURL(bundled).href);
     const formats = [];
     // reused: 'ref' and inlineRefs: false make a sub-schema shared by the source kinds (keys, prefix,
     // onChange, refresh, …) one generated function, not one copy per kind: a quarter less code to load.
-    const jsonSchema = z.toJSONSchema(configSchema, { target: 'draft-07', unrepresentable: 'any', io: 'input', reused: 'ref', override: (context) => translate(context, formats, { parseDuration, parseSize }) });
+    const jsonSchema = z.toJSONSchema(configSchema, {
+      target: 'draft-07',
+      unrepresentable: 'any',
+      io: 'input',
+      reused: 'ref',
+      override: (context) => translate(context, formats, { parseDuration, parseSize }),
+    });
     const ajv = new Ajv({
       code: { source: true, esm: true, formats: _`svFormats` },
       formats: Object.fromEntries(formats.map((format) => [format.name, format.check])),
@@ -79,7 +99,11 @@ export async function generateConfigValidator() {
 function withoutDescriptions(node) {
   if (Array.isArray(node)) return node.map(withoutDescriptions);
   if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([key]) => key !== 'description' && key !== '$schema').map(([key, value]) => [key, withoutDescriptions(value)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => key !== 'description' && key !== '$schema')
+      .map(([key, value]) => [key, withoutDescriptions(value)]),
+  );
 }
 
 const NEVER = { not: {} };
@@ -98,7 +122,9 @@ function translate({ zodSchema, jsonSchema }, formats, helpers) {
   if (def.type === 'union' && def.inclusive === false && def.discriminator === undefined) return replaceWith(jsonSchema, NEVER);
   const checks = (def.checks ?? []).map((check) => check._zod.def);
   if (def.type !== 'string') {
-    const known = checks.every((check) => ['number_format', 'greater_than', 'less_than', 'min_length', 'max_length'].includes(check.check) && (check.format === undefined || check.format === 'safeint'));
+    const known = checks.every(
+      (check) => ['number_format', 'greater_than', 'less_than', 'min_length', 'max_length'].includes(check.check) && (check.format === undefined || check.format === 'safeint'),
+    );
     if (!known || (def.type === 'array' && checks.some((check) => check.check === 'max_length' || check.check === 'min_length') && jsonSchema.type !== 'array')) replaceWith(jsonSchema, NEVER);
     return;
   }

@@ -186,9 +186,11 @@ export class Supervisor {
   }
 
   #queueReload(names: ReadonlySet<string>): void {
-    this.#work = this.#work.then(() => this.#reload(names)).catch((error: unknown) => {
-      this.#log.error({ err: describeError(error) }, `reload failed: ${describeError(error)}; the child keeps its last good secrets`);
-    });
+    this.#work = this.#work
+      .then(() => this.#reload(names))
+      .catch((error: unknown) => {
+        this.#log.error({ err: describeError(error) }, `reload failed: ${describeError(error)}; the child keeps its last good secrets`);
+      });
   }
 
   async #reload(names: ReadonlySet<string>): Promise<void> {

@@ -22,7 +22,10 @@ function activationFd() {
 }
 
 // Identifies which secrets this instance runs with, without showing them.
-const secretTag = createHash('sha256').update(process.env.DB_PASSWORD ?? '').digest('hex').slice(0, 8);
+const secretTag = createHash('sha256')
+  .update(process.env.DB_PASSWORD ?? '')
+  .digest('hex')
+  .slice(0, 8);
 
 const server = createServer((request, response) => {
   response.setHeader('connection', 'close');

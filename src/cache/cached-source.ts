@@ -51,7 +51,6 @@ export class CachedSource implements SecretSource {
     return this.#inner.kind;
   }
 
-
   async read(signal: AbortSignal): Promise<Snapshot> {
     const name = this.name;
     try {

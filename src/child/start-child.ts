@@ -92,10 +92,7 @@ export function startChild(spec: ChildSpec): RunningChild {
     }),
   );
   const pid = subprocess.pid;
-  const started = Promise.race([
-    once(subprocess, 'spawn').then(() => true),
-    once(subprocess, 'error').then(() => false),
-  ]).catch(() => false);
+  const started = Promise.race([once(subprocess, 'spawn').then(() => true), once(subprocess, 'error').then(() => false)]).catch(() => false);
   const exited: Promise<ChildExit> = subprocess.then((result) => ({
     code: result.exitCode ?? null,
     signal: (result.signal as NodeJS.Signals | undefined) ?? null,
@@ -141,10 +138,7 @@ export function startChild(spec: ChildSpec): RunningChild {
       if (options.signal !== undefined) signalAll(options.signal);
       const deadline = clock.now() + options.timeoutMs;
       let timeout: unknown;
-      const inTime = await Promise.race([
-        exited.then(() => true),
-        new Promise<false>((resolve) => (timeout = clock.setTimeout(() => resolve(false), options.timeoutMs, { keepAlive: false }))),
-      ]);
+      const inTime = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => (timeout = clock.setTimeout(() => resolve(false), options.timeoutMs, { keepAlive: false })))]);
       clock.clearTimeout(timeout);
       const groupGone = spec.ownGroup ? inTime && (await waitForGroupGone(pid, { timeoutMs: Math.max(0, deadline - clock.now()), clock })) : inTime;
       const allGone = groupGone && (cgroup === undefined || (await waitForCgroupEmpty(cgroup, { deadline, clock })));

@@ -164,7 +164,12 @@ export class SupervisedChild {
   async #restart(change: ChildChange): Promise<void> {
     const { context } = change;
     const { splayMs, strategy } = this.#options.policy;
-    if (splayMs > 0) await sleepOn(this.#clock, jitter(splayMs, () => this.#clock.random()), this.#stopAsked.signal);
+    if (splayMs > 0)
+      await sleepOn(
+        this.#clock,
+        jitter(splayMs, () => this.#clock.random()),
+        this.#stopAsked.signal,
+      );
     await this.#enqueue(async () => {
       if (this.#stopAsked.signal.aborted) return;
       if (strategy === 'overlap' && this.#current !== undefined) return this.#overlap.run(this.#current, this.#input as ChildInput, change);
@@ -219,9 +224,7 @@ export class SupervisedChild {
     this.#cancelReloads();
     const children = this.#children();
     this.#stopped =
-      children.length === 0
-        ? Promise.resolve(this.#leftovers).then(() => this.#lastExit)
-        : Promise.all(children.map((child) => child.stop(this.#stopOptions(signal)))).then(([first]) => first);
+      children.length === 0 ? Promise.resolve(this.#leftovers).then(() => this.#lastExit) : Promise.all(children.map((child) => child.stop(this.#stopOptions(signal)))).then(([first]) => first);
     return this.#stopped;
   }
 
@@ -236,10 +239,7 @@ export class SupervisedChild {
     const { ownGroup, policy } = this.#options;
     const signal = received !== 'SIGINT' ? policy.stopSignal : ownGroup ? 'SIGINT' : undefined;
     if (this.running) {
-      this.#log.info(
-        { signal: received, stopSignal: signal ?? 'none (the terminal sent SIGINT)', stopTimeoutMs: policy.stopTimeoutMs },
-        `received ${received}; stopping the child`,
-      );
+      this.#log.info({ signal: received, stopSignal: signal ?? 'none (the terminal sent SIGINT)', stopTimeoutMs: policy.stopTimeoutMs }, `received ${received}; stopping the child`);
     }
     return this.stop(signal);
   }

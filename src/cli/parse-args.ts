@@ -64,7 +64,5 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
 }
 
 function toParseArgsOptions(flags: Readonly<Record<string, FlagSpec>>): ParseArgsOptionsConfig {
-  return Object.fromEntries(
-    Object.entries(flags).map(([name, spec]) => [name, { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.short === undefined ? {} : { short: spec.short }) }]),
-  );
+  return Object.fromEntries(Object.entries(flags).map(([name, spec]) => [name, { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.short === undefined ? {} : { short: spec.short }) }]));
 }

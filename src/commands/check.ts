@@ -55,8 +55,7 @@ export async function checkCommand(context: CommandContext<'check'>): Promise<nu
 }
 
 function formatDetail(config: Config, identity: Identity, resolution: Resolution): string {
-  const who =
-    identity.service === undefined ? 'global scope only' : `service ${identity.service}${identity.pool === undefined ? '' : `, pool ${identity.pool}`}`;
+  const who = identity.service === undefined ? 'global scope only' : `service ${identity.service}${identity.pool === undefined ? '' : `, pool ${identity.pool}`}`;
   const rows = [...resolution.secrets]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, secret]) => [name, secret.source, secret.scope, secret.asEnv ? 'env' : 'templates only', secret.overrides.join(', ')]);
@@ -69,4 +68,3 @@ function formatDetail(config: Config, identity: Identity, resolution: Resolution
   lines.push(`ok: ${resolution.secrets.size} secrets from ${sources.size} sources; ${resolution.plan.env.size} env vars for the child`);
   return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }
-

@@ -28,9 +28,7 @@ export async function envCommand(context: CommandContext<'env'>): Promise<number
     clock: context.clock,
     runtimeDir: join(runtimeBase(context.env), 'secretvisor.<pid>'),
   });
-  const entries = [...plan.env]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]): [string, string] => [name, reveal ? value.reveal() : SECRET_MASK]);
+  const entries = [...plan.env].sort(([a], [b]) => a.localeCompare(b)).map(([name, value]): [string, string] => [name, reveal ? value.reveal() : SECRET_MASK]);
   context.stdout.write(reveal ? formatEnv(entries, format) : formatMasked(entries, format));
   return 0;
 }
@@ -74,4 +72,3 @@ function dotenvQuote(name: string, value: string): string {
   if (!value.includes('`')) return `\`${value}\``;
   throw new UsageError(`env: the value of ${name} cannot be written in dotenv format`, { hint: 'use --format json or --format shell' });
 }
-

@@ -36,7 +36,10 @@ export async function renderCommand(context: CommandContext<'render'>): Promise<
     const mode = (await stat(dir)).mode & 0o777;
     if ((mode & 0o077) !== 0) {
       const shown = `0${mode.toString(8)}`;
-      context.log.warn({ path: dir, mode: shown }, `${dir} is mode ${shown}: group or others can see (or replace) what is in it, though the files keep their own modes; chmod 700 ${dir} unless something else needs it`);
+      context.log.warn(
+        { path: dir, mode: shown },
+        `${dir} is mode ${shown}: group or others can see (or replace) what is in it, though the files keep their own modes; chmod 700 ${dir} unless something else needs it`,
+      );
     }
   }
   await writeFileOutputs(dir, plan.files, owner);

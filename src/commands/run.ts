@@ -14,17 +14,7 @@ import { startSystemdHealth } from '../health/systemd-health.js';
 import type { MetricsServer } from '../health/metrics-server.js';
 
 /** Signals `run` takes over: the first two stop the child, the rest are forwarded to it. */
-export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = [
-  'SIGTERM',
-  'SIGINT',
-  'SIGHUP',
-  'SIGUSR1',
-  'SIGUSR2',
-  'SIGQUIT',
-  'SIGWINCH',
-  'SIGCONT',
-  'SIGTSTP',
-];
+export const HANDLED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
 
 /** `secretvisor run`: supervise a command with its secrets; resolves with the exit code. */
 export async function runCommand(context: CommandContext<'run'>): Promise<number> {

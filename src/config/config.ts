@@ -38,8 +38,7 @@ export interface SourceChangeAction {
 
 /** How a generated key's random value is made: bytes in an encoding, or characters drawn from an alphabet. */
 export type GeneratedKeySpec =
-  | { readonly kind: 'bytes'; readonly bytes: number; readonly encoding: 'hex' | 'base64' | 'base64url' }
-  | { readonly kind: 'alphabet'; readonly length: number; readonly alphabet: string };
+  { readonly kind: 'bytes'; readonly bytes: number; readonly encoding: 'hex' | 'base64' | 'base64url' } | { readonly kind: 'alphabet'; readonly length: number; readonly alphabet: string };
 
 /** A KEY=value file. `path` is absolute. */
 export interface DotenvSourceConfig extends SourceCommon {
@@ -90,8 +89,7 @@ export type VaultAuthConfig =
       readonly homeTokenFile: string;
     }
   | ({ readonly method: 'approle'; readonly mount: string; readonly secretIdFile: string | undefined } & (
-      | { readonly roleId: string; readonly roleIdFile?: undefined }
-      | { readonly roleId?: undefined; readonly roleIdFile: string }
+      { readonly roleId: string; readonly roleIdFile?: undefined } | { readonly roleId?: undefined; readonly roleIdFile: string }
     ))
   | { readonly method: 'kubernetes'; readonly role: string; readonly jwtFile: string; readonly mount: string }
   | {

@@ -42,12 +42,8 @@ export function finalizeConfig(raw: RawConfig, options: FinalizeOptions): Config
     return flag === undefined ? formatPath(path) : `${flag} (${formatPath(path)})`;
   };
   const globalSignal = validateSignal(raw.onChange?.signal ?? DEFAULTS.onChange.signal, where('onChange', 'signal'));
-  const sources = new Map<string, SourceConfig>(
-    Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]),
-  );
-  const env = new Map(
-    Object.entries(raw.env ?? {}).map(([name, text]) => [name, interpolateTemplate(parseTemplate(text, `env.${name}`), options.env, ['env', name])]),
-  );
+  const sources = new Map<string, SourceConfig>(Object.entries(raw.sources).map(([name, source]) => [name, finalizeSource(name, source, { baseDir, globalPolicy, env: options.env, globalSignal })]));
+  const env = new Map(Object.entries(raw.env ?? {}).map(([name, text]) => [name, interpolateTemplate(parseTemplate(text, `env.${name}`), options.env, ['env', name])]));
   const files = finalizeFiles(raw.files ?? [], env, options.env);
   const scopes = finalizeScopes(raw.scopes, sources);
   const ready = finalizeReady(raw.ready);
@@ -250,10 +246,7 @@ function finalizeScopes(raw: RawConfig['scopes'], sources: ReadonlyMap<string, S
     global: check(raw.global ?? [], 'scopes.global'),
     services: new Map(Object.entries(raw.services ?? {}).map(([service, names]) => [service, check(names, `scopes.services.${service}`)])),
     pools: new Map(
-      Object.entries(raw.pools ?? {}).map(([service, pools]) => [
-        service,
-        new Map(Object.entries(pools).map(([pool, names]) => [pool, check(names, `scopes.pools.${service}.${pool}`)])),
-      ]),
+      Object.entries(raw.pools ?? {}).map(([service, pools]) => [service, new Map(Object.entries(pools).map(([pool, names]) => [pool, check(names, `scopes.pools.${service}.${pool}`)]))]),
     ),
   };
 }
@@ -283,7 +276,9 @@ function finalizeFiles(raw: NonNullable<RawConfig['files']>, env: ReadonlyMap<st
 }
 
 function finalizeCache(raw: RawConfig, baseDir: string): Config['cache'] {
-  const cached = Object.entries(raw.sources).filter(([, source]) => 'cache' in source && source.cache !== undefined).map(([name]) => name);
+  const cached = Object.entries(raw.sources)
+    .filter(([, source]) => 'cache' in source && source.cache !== undefined)
+    .map(([name]) => name);
   if (raw.cache === undefined) {
     if (cached.length > 0) throw new ConfigError(`sources.${cached[0]}.cache is set, but there is no top-level cache: section`, { hint: 'add cache: { dir: …, keyFile: … } (or keyCredential:)' });
     return undefined;

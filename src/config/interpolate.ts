@@ -24,12 +24,7 @@ export function interpolateLiterals(text: string, env: NodeJS.ProcessEnv, where:
  * environment; `$$` is a literal `$`. An undefined name, or a YAML alias that
  * contains itself, is a ConfigError naming the config path.
  */
-export function interpolateEnv(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  path: readonly (string | number)[] = [],
-  ancestors: Set<object> = new Set(),
-): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: readonly (string | number)[] = [], ancestors: Set<object> = new Set()): unknown {
   if (typeof value === 'string') return interpolateString(value, env, path);
   if (value === null || typeof value !== 'object') return value;
   if (ancestors.has(value)) {
@@ -72,7 +67,5 @@ function interpolateString(text: string, env: NodeJS.ProcessEnv, path: readonly 
 /** `sources.core.auth.method` style text of a config path; `(top level)` for the root. */
 export function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
-    .join('');
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
 }

@@ -38,7 +38,5 @@ function pickOption(node: JsonSchema | undefined, value: unknown): JsonSchema | 
   const options = node?.anyOf ?? node?.oneOf;
   if (options === undefined) return node;
   const record = (value ?? {}) as Record<string, unknown>;
-  return options.find((option) =>
-    Object.entries(option.properties ?? {}).every(([key, field]) => field.const === undefined || field.const === record[key]),
-  );
+  return options.find((option) => Object.entries(option.properties ?? {}).every(([key, field]) => field.const === undefined || field.const === record[key]));
 }

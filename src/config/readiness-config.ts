@@ -25,10 +25,9 @@ export function finalizeReady(raw: RawReady | undefined): ReadinessConfig | unde
   if (raw === undefined) return undefined;
   const kinds = (['tcp', 'http', 'command'] as const).filter((kind) => raw[kind] !== undefined);
   if (kinds.length !== 1) {
-    throw new ConfigError(
-      kinds.length === 0 ? 'ready: names no check: give one of tcp, http and command' : `ready: gives ${kinds.join(' and ')}: give exactly one of tcp, http and command`,
-      { hint: `such as ${EXAMPLES}` },
-    );
+    throw new ConfigError(kinds.length === 0 ? 'ready: names no check: give one of tcp, http and command' : `ready: gives ${kinds.join(' and ')}: give exactly one of tcp, http and command`, {
+      hint: `such as ${EXAMPLES}`,
+    });
   }
   const timeoutMs = parseDuration(raw.timeout ?? DEFAULTS.readyTimeout);
   const intervalMs = parseDuration(raw.interval ?? DEFAULTS.readyInterval);

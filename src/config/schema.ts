@@ -40,46 +40,34 @@ const duration = z
   .describe('A duration: a number followed by ms, s, m or h.');
 
 // The kernel takes paths as C strings: a NUL byte would cut one short, and Node refuses it.
-const filePath = z.string().min(1).regex(/^[^\0]*$/, { error: 'expected a path without NUL bytes' });
-
-const envName = z
+const filePath = z
   .string()
-  .regex(ENV_NAME_PATTERN, { error: 'expected an environment variable name: letters, digits and _, not starting with a digit' });
+  .min(1)
+  .regex(/^[^\0]*$/, { error: 'expected a path without NUL bytes' });
 
-const permissionPolicy = z
-  .enum(['strict', 'warn', 'fix'])
-  .describe('strict refuses unsafe secret files (exit 77), warn logs and goes on, fix tightens the mode and logs it.');
+const envName = z.string().regex(ENV_NAME_PATTERN, { error: 'expected an environment variable name: letters, digits and _, not starting with a digit' });
 
-const signalName = z
-  .string()
-  .regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as SIGHUP or SIGTERM' });
+const permissionPolicy = z.enum(['strict', 'warn', 'fix']).describe('strict refuses unsafe secret files (exit 77), warn logs and goes on, fix tightens the mode and logs it.');
+
+const signalName = z.string().regex(/^SIG[A-Z0-9]+$/, { error: 'expected a signal name such as SIGHUP or SIGTERM' });
 
 const changeAction = z.enum(['restart', 'signal', 'none']);
 
 // Per source: `restart`, `none`, `signal` (onChange.signal), or { action: signal, signal: SIGUSR1 }.
 const sourceChange = z
   .union([changeAction, z.strictObject({ action: changeAction, signal: signalName.optional() })])
-  .describe("What a change of this source does to the child; default the global onChange. Restart wins over signal when several change at once.");
+  .describe('What a change of this source does to the child; default the global onChange. Restart wins over signal when several change at once.');
 
 const commonSourceKeys = {
   onChange: sourceChange.optional(),
-  keys: z
-    .record(envName, z.string().min(1))
-    .optional()
-    .describe('Select and rename: ENV_NAME → key in the source. Without it every key passes under its own name.'),
+  keys: z.record(envName, z.string().min(1)).optional().describe('Select and rename: ENV_NAME → key in the source. Without it every key passes under its own name.'),
   prefix: z.string().optional().describe('Prepended to every name the source yields.'),
   required: z.array(envName).optional().describe('Env names that must be present.'),
   sanitize: z.boolean().optional().describe('Turn invalid env names into valid ones (api-key → api_key).'),
   upcase: z.boolean().optional().describe('Upper-case names, sanitizing them too (api-key → API_KEY).'),
   permissions: permissionPolicy.optional(),
-  asEnv: z
-    .boolean()
-    .optional()
-    .describe("false keeps this source's keys out of the child's environment: they only feed env: and files: templates."),
-  allowNames: z
-    .array(envName)
-    .optional()
-    .describe('Names that change how programs load code (LD_PRELOAD, NODE_OPTIONS, …) this source may set.'),
+  asEnv: z.boolean().optional().describe("false keeps this source's keys out of the child's environment: they only feed env: and files: templates."),
+  allowNames: z.array(envName).optional().describe('Names that change how programs load code (LD_PRELOAD, NODE_OPTIONS, …) this source may set.'),
   refresh: duration.optional().describe('How often to re-read: remote sources poll, file sources re-read as a safety net.'),
 };
 
@@ -96,17 +84,14 @@ const generatedKey = z
       .string()
       .min(2)
       .max(89)
-      .regex(ALPHABET_PATTERN, { error: "expected printable ASCII characters without space, quotes, backtick, backslash and # (such as \"0123456789\")" })
+      .regex(ALPHABET_PATTERN, { error: 'expected printable ASCII characters without space, quotes, backtick, backslash and # (such as "0123456789")' })
       .optional()
       .describe('The characters of a value of length characters, each listed once.'),
   })
   .describe('Give bytes (and encoding), or length and alphabet.');
 
 const generateKeys = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: 'expected a key name: letters, digits, _ . -, not starting with . or -' }),
-    generatedKey,
-  )
+  .record(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: 'expected a key name: letters, digits, _ . -, not starting with . or -' }), generatedKey)
   .optional()
   .describe('Keys created with random values when missing from this source (secretvisor generate, or run at start-up); existing values are never replaced.');
 
@@ -150,7 +135,9 @@ const vaultAuth = z.discriminatedUnion('method', [
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'expected an AWS region such as us-east-1 or eu-central-1' })
       .optional()
-      .describe("Sign for this region's STS endpoint (sts.<region>.amazonaws.com), as Vault's sts_endpoint/sts_region must match; default: the global endpoint sts.amazonaws.com (us-east-1), Vault's default."),
+      .describe(
+        "Sign for this region's STS endpoint (sts.<region>.amazonaws.com), as Vault's sts_endpoint/sts_region must match; default: the global endpoint sts.amazonaws.com (us-east-1), Vault's default.",
+      ),
     stsEndpoint: z.string().url().optional().describe('STS endpoint URL to sign the request for; default AWS_ENDPOINT_URL_STS, else by region.'),
     headerValue: z.string().min(1).optional().describe("Signed X-Vault-AWS-IAM-Server-ID header; must equal the mount's iam_server_id_header_value."),
   }),
@@ -172,13 +159,14 @@ const pkiIssue = z
   .strictObject({
     mount: z.string().min(1).optional().describe('Mount path of the PKI secrets engine; default pki.'),
     role: z.string().min(1).describe('The PKI role that issues the certificate.'),
-    commonName: z.string().min(1).describe('The certificate\'s common name (a DNS name the role allows).'),
+    commonName: z.string().min(1).describe("The certificate's common name (a DNS name the role allows)."),
     altNames: z.array(z.string().min(1)).optional().describe('More DNS names (subject alternative names).'),
-    ipSans: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address such as 10.0.0.5 or fd00::5' })).optional().describe('IP addresses (subject alternative names).'),
-    ttl: duration.optional().describe("The certificate's lifetime, in whole seconds or more; default the role's ttl."),
-    renewBefore: duration
+    ipSans: z
+      .array(z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address such as 10.0.0.5 or fd00::5' }))
       .optional()
-      .describe('Re-issue at about 2/3 of the lifetime, and never later than this before notAfter; default 1m.'),
+      .describe('IP addresses (subject alternative names).'),
+    ttl: duration.optional().describe("The certificate's lifetime, in whole seconds or more; default the role's ttl."),
+    renewBefore: duration.optional().describe('Re-issue at about 2/3 of the lifetime, and never later than this before notAfter; default 1m.'),
   })
   .describe('Issue a certificate instead of reading path: yields TLS_CERT, TLS_KEY, TLS_CA and TLS_FULLCHAIN (PEM), for files:; asEnv defaults to false.');
 
@@ -188,11 +176,7 @@ const vaultSource = z.strictObject({
   namespace: z.string().optional().describe('Default: VAULT_NAMESPACE.'),
   caCert: filePath.optional().describe('PEM file of the CA to trust; default VAULT_CACERT.'),
   auth: vaultAuth.optional().describe('Default: token.'),
-  path: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app); give path or pki, not both.'),
+  path: z.string().min(1).optional().describe('A KV v2 path (secret/data/…), a KV v1 path, or a dynamic secret (database/creds/app); give path or pki, not both.'),
   pki: pkiIssue.optional(),
   revokeOnExit: z.boolean().optional().describe('Revoke dynamic leases when secretvisor exits.'),
   timeout: duration.optional().describe('Per-request timeout; default 10s.'),
@@ -236,11 +220,7 @@ const ssmSource = z.strictObject({
     .optional()
     .describe('Every parameter under this hierarchy (GetParametersByPath); give path or names, not both.'),
   recursive: z.boolean().optional().describe('With path: also the levels below it; default false (one level).'),
-  names: z
-    .array(ssmParameterName)
-    .min(1)
-    .optional()
-    .describe('These parameters by name (GetParameters, 10 a call); give path or names, not both.'),
+  names: z.array(ssmParameterName).min(1).optional().describe('These parameters by name (GetParameters, 10 a call); give path or names, not both.'),
   endpoint: z.string().url().optional().describe('A VPC endpoint; default AWS_ENDPOINT_URL_SSM, then the regional one.'),
   roleArn: z.string().min(1).optional().describe('Assume this role first.'),
   externalId: z.string().min(1).optional().describe('ExternalId for the assume-role call.'),
@@ -256,11 +236,7 @@ const sourceList = z.array(z.string().regex(SOURCE_NAME_PATTERN));
 const fileOutput = z.strictObject({
   path: filePath.describe('Relative to the private runtime folder.'),
   template: z.string().describe('Content; {{secret.NAME}} is replaced by a resolved secret.'),
-  mode: z
-    .string()
-    .regex(MODE_PATTERN, { error: 'expected an octal mode in quotes, such as "0400"' })
-    .optional()
-    .describe('Default "0400".'),
+  mode: z.string().regex(MODE_PATTERN, { error: 'expected an octal mode in quotes, such as "0400"' }).optional().describe('Default "0400".'),
   env: envName.optional().describe("The child learns the file's full path from this variable."),
 });
 
@@ -296,16 +272,14 @@ export const configSchema = z.strictObject({
       strategy: z
         .enum(['restart', 'overlap'])
         .optional()
-        .describe('restart (default): stop the old child, then start the new one. overlap: start the new child, wait until it is ready (needs ready:), then stop the old one; a new child that fails keeps the old one serving.'),
+        .describe(
+          'restart (default): stop the old child, then start the new one. overlap: start the new child, wait until it is ready (needs ready:), then stop the old one; a new child that fails keeps the old one serving.',
+        ),
     })
     .optional(),
   ready: z
     .strictObject({
-      tcp: z
-        .string()
-        .regex(HOST_PORT_PATTERN, { error: 'expected host:port, such as 127.0.0.1:8080 or [::1]:8080' })
-        .optional()
-        .describe('Ready once a TCP connection to host:port succeeds.'),
+      tcp: z.string().regex(HOST_PORT_PATTERN, { error: 'expected host:port, such as 127.0.0.1:8080 or [::1]:8080' }).optional().describe('Ready once a TCP connection to host:port succeeds.'),
       http: z.string().min(1).optional().describe('Ready once a GET of this http(s) URL answers 2xx.'),
       command: z
         .array(z.string().min(1))
@@ -316,7 +290,7 @@ export const configSchema = z.strictObject({
       interval: duration.optional().describe('How often the check is tried. Default 200ms.'),
     })
     .optional()
-    .describe("Readiness check of the child: give exactly one of tcp, http and command. READY=1 goes to systemd once it passes."),
+    .describe('Readiness check of the child: give exactly one of tcp, http and command. READY=1 goes to systemd once it passes.'),
   onExit: z.enum(['exit', 'restart']).optional(),
   startup: z
     .strictObject({

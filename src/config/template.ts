@@ -63,11 +63,7 @@ function* findExpressions(text: string): Generator<{ readonly start: number; rea
  * Fills a template from resolved secrets. Throws ConfigError (exit 78)
  * naming the entry and the unknown name — never a value.
  */
-export function renderTemplate(
-  template: Template,
-  lookup: (name: string) => SecretValue | undefined,
-  where: string,
-): string {
+export function renderTemplate(template: Template, lookup: (name: string) => SecretValue | undefined, where: string): string {
   let out = '';
   for (const part of template.parts) {
     if ('literal' in part) {

@@ -49,7 +49,13 @@ export async function generateDirectoryKeys(config: DirectorySourceConfig, log: 
     }
     if (created.length > 0) await syncFolder(folder);
   } catch (error) {
-    throw await generateWriteError(error, what, folder, missing.filter((key) => !created.includes(key)), created);
+    throw await generateWriteError(
+      error,
+      what,
+      folder,
+      missing.filter((key) => !created.includes(key)),
+      created,
+    );
   }
   return created;
 }

@@ -30,8 +30,7 @@ export function startDisablingCoreDumps(): void {
   }
   pending = new Promise<CoreDumpState>((resolve) => {
     execFile('prlimit', [`--pid=${process.pid}`, '--core=0:0'], { timeout: 5_000 }, (error) => {
-      const limitWarning =
-        error === null ? undefined : `prlimit could not set RLIMIT_CORE to 0 (${errnoOf(error) ?? error.message.split('\n')[0]})`;
+      const limitWarning = error === null ? undefined : `prlimit could not set RLIMIT_CORE to 0 (${errnoOf(error) ?? error.message.split('\n')[0]})`;
       const warning = [limitWarning, filterWarning].filter((part) => part !== undefined).join('; ');
       resolve({ warning: warning === '' ? undefined : warning });
     });
@@ -43,8 +42,5 @@ export async function whenCoreDumpsDisabled(log: Logger): Promise<void> {
   const state = await pending;
   if (state?.warning === undefined || reported) return;
   reported = true;
-  log.warn(
-    { fix: 'install util-linux (prlimit), or set LimitCORE=0 in the unit / ulimit -c 0 before starting secretvisor' },
-    `core dumps of secretvisor may not be fully disabled: ${state.warning}`,
-  );
+  log.warn({ fix: 'install util-linux (prlimit), or set LimitCORE=0 in the unit / ulimit -c 0 before starting secretvisor' }, `core dumps of secretvisor may not be fully disabled: ${state.warning}`);
 }

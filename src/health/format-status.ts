@@ -13,7 +13,9 @@ export function formatStatusTable(report: HealthReport): string {
     `${who}: ${report.healthy ? 'healthy' : 'UNHEALTHY'} (secretvisor pid ${report.pid}, up ${ago(report.startedAt).replace(/ ago$/, '')})`,
     ...report.reasons.map((reason) => `  - ${reason}`),
     `child: ${child.up ? `pid ${child.pid}, up ${seconds(child.uptimeSeconds)} (since ${child.startedAt}), ${child.ready ? 'ready' : 'not ready'}${child.previousSecrets ? ', on the previous secrets (the last rotation was rejected)' : ''}` : 'not running'}`,
-    `restarts: ${Object.entries(child.restarts).map(([reason, count]) => `${reason} ${count}`).join(', ')}${child.lastExit === null ? '' : `; last exit: ${exitText(child.lastExit)} at ${child.lastExit.at}`}`,
+    `restarts: ${Object.entries(child.restarts)
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(', ')}${child.lastExit === null ? '' : `; last exit: ${exitText(child.lastExit)} at ${child.lastExit.at}`}`,
     `rotations: ${report.rotations}${report.lastRotationAt === null ? '' : ` (last ${ago(report.lastRotationAt)})`}, rejected ${report.rotationsRejected}`,
     '',
   ];

@@ -77,9 +77,12 @@ function parseAddress(text: string, where: string, allowNonLoopback: boolean): M
   if (port > 65_535) throw new ConfigError(`${where}: port ${port} is out of range`, { hint: 'use a port from 1 to 65535' });
   const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   if (!allowNonLoopback && !isLoopback(host)) {
-    throw new ConfigError(`${where} is ${text}, which is not a loopback address: the health listener has no authentication, and would show every host on that network how fresh this service's secrets are`, {
-      hint: 'listen on 127.0.0.1:PORT or [::1]:PORT (scrape through a local agent), or set metrics.allowNonLoopback: true behind a firewall',
-    });
+    throw new ConfigError(
+      `${where} is ${text}, which is not a loopback address: the health listener has no authentication, and would show every host on that network how fresh this service's secrets are`,
+      {
+        hint: 'listen on 127.0.0.1:PORT or [::1]:PORT (scrape through a local agent), or set metrics.allowNonLoopback: true behind a firewall',
+      },
+    );
   }
   return { host, port };
 }

@@ -77,8 +77,11 @@ export async function createMetricsRenderer(): Promise<MetricsRenderer> {
     for (const reason of RESTART_REASONS) inc({ reason }, report().child.restarts[reason]);
   });
   counter('secretvisor_rotations_total', 'Changes of secrets that reached the child (by restart, signal, or nothing to do).', [], (inc) => inc({}, report().rotations));
-  counter('secretvisor_rotations_rejected_total', 'New sets of secrets refused (invalid data, a missing required key, an overlap rotation whose new child failed); the child kept its last good ones.', [], (inc) =>
-    inc({}, report().rotationsRejected),
+  counter(
+    'secretvisor_rotations_rejected_total',
+    'New sets of secrets refused (invalid data, a missing required key, an overlap rotation whose new child failed); the child kept its last good ones.',
+    [],
+    (inc) => inc({}, report().rotationsRejected),
   );
   gauge('secretvisor_last_rotation_timestamp_seconds', 'When the last change of secrets reached the child, in seconds since the epoch.', (set) => {
     const at = time(report().lastRotationAt);

@@ -59,9 +59,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, model:
       case '/metrics':
         return send(response, 200, renderer.contentType, await renderer.render(report));
       case '/healthz':
-        return report.healthy
-          ? send(response, 200, 'text/plain; charset=utf-8', 'ok\n')
-          : send(response, 503, 'text/plain; charset=utf-8', `unhealthy: ${report.reasons.join('; ')}\n`);
+        return report.healthy ? send(response, 200, 'text/plain; charset=utf-8', 'ok\n') : send(response, 503, 'text/plain; charset=utf-8', `unhealthy: ${report.reasons.join('; ')}\n`);
       case '/status':
         return send(response, 200, 'application/json', `${JSON.stringify(report, null, 2)}\n`);
       default:

@@ -23,7 +23,10 @@ const FIRST_FD = 3;
 export function activationSockets(env: NodeJS.ProcessEnv, pid: number, log: Logger): HeldSocket[] {
   if (env.LISTEN_FDS === undefined && env.LISTEN_PID === undefined) return [];
   if (env.LISTEN_PID !== String(pid)) {
-    log.warn({ listenPid: env.LISTEN_PID, pid }, `LISTEN_PID is ${env.LISTEN_PID ?? 'unset'}, not secretvisor's pid ${pid}: the socket-activation variables were meant for another process and are ignored`);
+    log.warn(
+      { listenPid: env.LISTEN_PID, pid },
+      `LISTEN_PID is ${env.LISTEN_PID ?? 'unset'}, not secretvisor's pid ${pid}: the socket-activation variables were meant for another process and are ignored`,
+    );
     return [];
   }
   const count = Number(env.LISTEN_FDS);

@@ -10,9 +10,7 @@ const FD_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,255}$/;
 const HOST_PORT_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const MODE_PATTERN = /^0?[0-7]{3}$/;
 
-const fdName = z
-  .string()
-  .regex(FD_NAME_PATTERN, { error: 'expected a socket name: letters, digits, _ . - (it becomes a LISTEN_FDNAMES entry)' });
+const fdName = z.string().regex(FD_NAME_PATTERN, { error: 'expected a socket name: letters, digits, _ . - (it becomes a LISTEN_FDNAMES entry)' });
 
 const idOrName = z.union([z.string().min(1), z.number().int().nonnegative()]);
 
@@ -20,10 +18,7 @@ const backlog = z.number().int().min(1).max(65_535).optional().describe('Connect
 
 const tcpSocket = z.strictObject({
   name: fdName,
-  tcp: z
-    .string()
-    .regex(HOST_PORT_PATTERN, { error: 'expected host:port, such as 127.0.0.1:8080 or [::1]:8080' })
-    .describe('host:port to listen on; [::1]:8080 for IPv6.'),
+  tcp: z.string().regex(HOST_PORT_PATTERN, { error: 'expected host:port, such as 127.0.0.1:8080 or [::1]:8080' }).describe('host:port to listen on; [::1]:8080 for IPv6.'),
   backlog,
 });
 
@@ -34,11 +29,7 @@ const unixSocket = z.strictObject({
     .min(1)
     .regex(/^[^\0]*$/, { error: 'expected a path without NUL bytes' })
     .describe('Path of a Unix socket; relative to the config file.'),
-  mode: z
-    .string()
-    .regex(MODE_PATTERN, { error: 'expected an octal mode in quotes, such as "0660"' })
-    .optional()
-    .describe('Default "0660".'),
+  mode: z.string().regex(MODE_PATTERN, { error: 'expected an octal mode in quotes, such as "0660"' }).optional().describe('Default "0660".'),
   user: idOrName.optional().describe("Owner of the socket file; default the child's user."),
   group: idOrName.optional().describe("Group of the socket file; default the child's group."),
   backlog,

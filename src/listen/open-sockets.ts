@@ -79,8 +79,7 @@ function describe(config: ListenConfig, handle?: ServerHandle): string {
 
 function bind(config: ListenConfig): ServerHandle {
   const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
-  const handle =
-    config.kind === 'tcp' ? create(config.host, config.port, net.isIPv6(config.host) ? 6 : 4) : create(config.path, -1, -1);
+  const handle = config.kind === 'tcp' ? create(config.host, config.port, net.isIPv6(config.host) ? 6 : 4) : create(config.path, -1, -1);
   if (typeof handle === 'number') throw bindError(config, getSystemErrorName(handle));
   return handle;
 }
@@ -92,8 +91,10 @@ function bindError(config: ListenConfig, code: string): SecretvisorError {
       hint: config.kind === 'tcp' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; pick a higher port' : 'secretvisor needs write access to the folder of the socket',
     });
   }
-  if (code === 'EADDRINUSE') return new SecretvisorError(ExitCode.unavailable, `${where}: the address is in use (EADDRINUSE)`, { hint: 'stop the other process that listens there, or pick another address' });
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EINVAL') return new ConfigError(`${where}: not an address of this host (${code})`, { hint: 'use an IP address this host has, such as 127.0.0.1 or 0.0.0.0' });
+  if (code === 'EADDRINUSE')
+    return new SecretvisorError(ExitCode.unavailable, `${where}: the address is in use (EADDRINUSE)`, { hint: 'stop the other process that listens there, or pick another address' });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EINVAL')
+    return new ConfigError(`${where}: not an address of this host (${code})`, { hint: 'use an IP address this host has, such as 127.0.0.1 or 0.0.0.0' });
   if (code === 'ENOENT') return new ConfigError(`${where}: its folder does not exist`, { hint: 'create the folder first (for systemd, RuntimeDirectory=)' });
   return new SecretvisorError(ExitCode.failure, `${where}: cannot bind (${code})`);
 }

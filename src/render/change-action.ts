@@ -2,10 +2,7 @@ import type { Config } from '../config/config.js';
 import type { PlanDiff } from './diff-plans.js';
 
 /** What one reload does to the child. */
-export type ChangeDecision =
-  | { readonly action: 'restart' }
-  | { readonly action: 'signal'; readonly signals: readonly NodeJS.Signals[] }
-  | { readonly action: 'none' };
+export type ChangeDecision = { readonly action: 'restart' } | { readonly action: 'signal'; readonly signals: readonly NodeJS.Signals[] } | { readonly action: 'none' };
 
 /**
  * The action for a reload in which `sources` changed: each source's own

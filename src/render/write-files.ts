@@ -36,7 +36,9 @@ export async function writeFileOutputs(dir: string, files: readonly RenderedFile
 
 async function makeParents(root: string, folder: string, owner: FileOwner | undefined): Promise<void> {
   let current = root;
-  for (const part of relative(root, folder).split(sep).filter((p) => p !== '')) {
+  for (const part of relative(root, folder)
+    .split(sep)
+    .filter((p) => p !== '')) {
     current = join(current, part);
     const shown = relative(root, current);
     const stats = await lstat(current).catch(ignoreMissing);

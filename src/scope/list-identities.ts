@@ -6,9 +6,6 @@ export function listIdentities(scopes: ScopesConfig): Identity[] {
   const services = [...new Set([...scopes.services.keys(), ...scopes.pools.keys()])];
   return [
     { service: undefined, pool: undefined },
-    ...services.flatMap((service) => [
-      { service, pool: undefined },
-      ...[...(scopes.pools.get(service)?.keys() ?? [])].map((pool) => ({ service, pool })),
-    ]),
+    ...services.flatMap((service) => [{ service, pool: undefined }, ...[...(scopes.pools.get(service)?.keys() ?? [])].map((pool) => ({ service, pool }))]),
   ];
 }

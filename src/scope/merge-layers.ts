@@ -24,11 +24,7 @@ export interface ShapedSource {
  * With `envOnly`, template-only sources (`asEnv: false`) are left out, so
  * they neither enter nor hide anything in the child's environment.
  */
-export function mergeLayers(
-  layers: readonly Layer[],
-  shaped: ReadonlyMap<string, ShapedSource>,
-  envOnly = false,
-): Map<string, ResolvedSecret> {
+export function mergeLayers(layers: readonly Layer[], shaped: ReadonlyMap<string, ShapedSource>, envOnly = false): Map<string, ResolvedSecret> {
   const merged = new Map<string, ResolvedSecret>();
   for (const layer of layers) {
     for (const sourceName of layer.sources) {

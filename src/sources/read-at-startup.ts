@@ -57,10 +57,10 @@ async function readWithRetry(source: SecretSource, options: RetryOptions): Promi
       const delay = Math.min(backoffDelay(attempt, { ...STARTUP_BACKOFF, random: () => options.clock.random() }), options.deadline - options.clock.now());
       if (delay <= 0 || options.timeout.aborted) {
         const last = lastError === undefined ? 'no answer' : describeError(lastError);
-        throw new SourceUnavailableError(
-          `source "${source.name}" could not be reached at start-up within startup.timeout (${formatDuration(options.timeoutMs)}): ${last}`,
-          { hint: 'check the source, or raise startup.timeout to wait longer', cause: lastError },
-        );
+        throw new SourceUnavailableError(`source "${source.name}" could not be reached at start-up within startup.timeout (${formatDuration(options.timeoutMs)}): ${last}`, {
+          hint: 'check the source, or raise startup.timeout to wait longer',
+          cause: lastError,
+        });
       }
       options.log.warn({ source: source.name, attempt: attempt + 1, retryInMs: delay }, `source "${source.name}" not reachable yet: ${describeError(error)}`);
       await sleepOn(options.clock, delay, options.signal);

@@ -73,7 +73,11 @@ function limitFix(findings: PermissionFinding[], stats: Stats, walk: PathWalk): 
   return findings.map((finding) => {
     if (finding.safeMode === undefined) return finding;
     if (walk.finalLinked) {
-      return { ...finding, safeMode: undefined, fix: `${finding.fix.replace(`'${finding.path}'`, `'${walk.realPath}'`)} (permissions: fix never changes a file through a symlink: ${finding.path} links to ${walk.realPath})` };
+      return {
+        ...finding,
+        safeMode: undefined,
+        fix: `${finding.fix.replace(`'${finding.path}'`, `'${walk.realPath}'`)} (permissions: fix never changes a file through a symlink: ${finding.path} links to ${walk.realPath})`,
+      };
     }
     if (stats.uid !== currentUid()) return { ...finding, safeMode: undefined };
     return { ...finding, path: walk.realPath };

@@ -99,8 +99,7 @@ export class SourceSet {
 
   /** Reads every source once with the start-up retries; the result is the first last good set. */
   async readAtStartup(timeoutMs: number): Promise<ReadonlyMap<string, Snapshot>> {
-    const onFailure = (name: string, error: unknown): void =>
-      this.#onEvent({ type: 'source-failed', source: name, at: this.#clock.now(), error: describeError(error) });
+    const onFailure = (name: string, error: unknown): void => this.#onEvent({ type: 'source-failed', source: name, at: this.#clock.now(), error: describeError(error) });
     const snapshots = await readAtStartup([...this.#sources.values()], { timeoutMs, log: this.#log, clock: this.#clock, signal: this.#signal, onFailure });
     for (const [name, snapshot] of snapshots) {
       this.#lastGood.set(name, { snapshot, at: this.#clock.now() });

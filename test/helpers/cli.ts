@@ -119,10 +119,7 @@ export class RunningCli {
     if (!this.hasExited && this.process.pid !== undefined) killWithDescendants(this.pid);
     const ended = this.#exited.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      ended.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
-    ]);
+    const closed = await Promise.race([ended.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS)))]);
     clearTimeout(timer);
     if (!closed) {
       this.process.stdout?.destroy();
@@ -155,10 +152,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
 }
 
 /** Runs the CLI to completion and checks no issued secret leaked (stdout may be allowed for `env --reveal`). */
-export async function runCli(
-  args: readonly string[],
-  options: CliOptions & { allowSecretsOnStdout?: boolean } = {},
-): Promise<CliResult> {
+export async function runCli(args: readonly string[], options: CliOptions & { allowSecretsOnStdout?: boolean } = {}): Promise<CliResult> {
   const cli = startCli(args, options);
   const timer = setTimeout(() => cli.kill('SIGKILL'), options.timeoutMs ?? 20_000);
   try {

@@ -56,4 +56,3 @@ export class NotifySocket {
     await once(this.#process, 'close');
   }
 }
-

@@ -15,12 +15,7 @@ export const READY_SERVICE = fileURLToPath(new URL('../fixtures/ready-service.mj
 export function readyServiceProject(config: string, label = 'ready-db'): string {
   return makeProject({
     'app.env': `DB_PASSWORD=${randomSecret(label)}\n`,
-    'secretvisor.yaml': [
-      'version: 1',
-      'sources:\n  app: { type: dotenv, path: app.env }',
-      'inherit: [PATH, PORT, LISTEN_DELAY_MS, HTTP_STATUS, STATE_DIR, BAD_MARKER, BAD_MODE]',
-      config,
-    ].join('\n'),
+    'secretvisor.yaml': ['version: 1', 'sources:\n  app: { type: dotenv, path: app.env }', 'inherit: [PATH, PORT, LISTEN_DELAY_MS, HTTP_STATUS, STATE_DIR, BAD_MARKER, BAD_MODE]', config].join('\n'),
   });
 }
 

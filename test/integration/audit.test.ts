@@ -117,7 +117,12 @@ describe('secretvisor audit: files', () => {
     chmodSync(p.poolEnv, 0o644);
     const { result, report } = await auditJson(p);
     expect(result.code).toBe(77);
-    expect(report.findings.filter((f) => f.kind === 'permission').map((f) => f.path).sort()).toEqual([p.poolEnv, unused].sort());
+    expect(
+      report.findings
+        .filter((f) => f.kind === 'permission')
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual([p.poolEnv, unused].sort());
   });
 
   it('exits 1 when only rotation age needs attention, and 0 with a longer --max-age', async () => {
@@ -150,7 +155,12 @@ describe('secretvisor audit: files', () => {
     expect(result.code).toBe(77);
     const stray = report.findings.filter((f) => f.source === null);
     expect(stray.map((f) => f.path).sort()).toEqual([nearConfig, inWorkDir].sort());
-    expect(report.items.filter((i) => i.kind === 'stray').map((i) => i.location).sort()).toEqual([join(work, '.env'), nearConfig, inWorkDir].sort());
+    expect(
+      report.items
+        .filter((i) => i.kind === 'stray')
+        .map((i) => i.location)
+        .sort(),
+    ).toEqual([join(work, '.env'), nearConfig, inWorkDir].sort());
   });
 
   it('in zero-config mode audits ./.env itself', async () => {

@@ -1,9 +1,4 @@
-import {
-  BatchGetSecretValueCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { BatchGetSecretValueCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsServer, type AwsServer } from '../servers/aws-server.js';
@@ -95,9 +90,10 @@ describe('the AWS test server, driven by the real SDK', () => {
     expect(ok.Credentials?.Expiration).toBeInstanceOf(Date);
     expect(ok.AssumedRoleUser?.Arn).toBe('arn:aws:sts::123456789012:assumed-role/reader/secretvisor-test');
 
-    await expect(
-      client.send(new AssumeRoleCommand({ RoleArn: ROLE.arn, RoleSessionName: 'secretvisor-test', ExternalId: 'guess' })),
-    ).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    await expect(client.send(new AssumeRoleCommand({ RoleArn: ROLE.arn, RoleSessionName: 'secretvisor-test', ExternalId: 'guess' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
     await expect(client.send(new AssumeRoleCommand({ RoleArn: ROLE.arn, RoleSessionName: 'bad name!', ExternalId: 'agreed-id' }))).rejects.toMatchObject({
       name: 'ValidationError',
     });

@@ -84,10 +84,7 @@ beforeAll(async () => {
       { arn: LEGAL_ROLE, secrets: ['noxus/pools/legal'] },
     ],
   });
-  Object.assign(
-    process.env,
-    awsSdkEnv({ accessKeyId: HOST_KEY_ID, secretAccessKey: HOST_SECRET_KEY, stsEndpoint: server.endpoint }),
-  );
+  Object.assign(process.env, awsSdkEnv({ accessKeyId: HOST_KEY_ID, secretAccessKey: HOST_SECRET_KEY, stsEndpoint: server.endpoint }));
 });
 
 afterEach(async () => {
@@ -205,7 +202,7 @@ describe('change detection', () => {
     const source = open({ refreshMs: 30 });
     const reasons: string[] = [];
     await new Promise<void>((resolve) => {
-      source.watch((reason) => {
+      void source.watch((reason) => {
         reasons.push(reason);
         if (reasons.length === 2) resolve();
       });
@@ -221,9 +218,7 @@ describe('assume role', () => {
     server.secrets.put('noxus/pools/finance', { BANK_TOKEN: bankToken });
     server.requestLog.clear();
 
-    const snapshot = await read(
-      open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID }, { pool: 'finance' }),
-    );
+    const snapshot = await read(open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID }, { pool: 'finance' }));
 
     expect(revealAll(snapshot)).toEqual({ BANK_TOKEN: bankToken });
     const assume = server.requestLog.entries.find((entry) => entry.action === 'AssumeRole');
@@ -235,9 +230,7 @@ describe('assume role', () => {
 
   it('fails with AccessDenied naming the role when the ExternalId is wrong (and never shows the ExternalId)', async () => {
     server.secrets.put('noxus/pools/finance', { BANK_TOKEN: randomSecret('bank-token') });
-    const error = await readError(
-      open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: randomSecret('wrong-external-id') }, { pool: 'finance' }),
-    );
+    const error = await readError(open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: randomSecret('wrong-external-id') }, { pool: 'finance' }));
     expect(error).toBeInstanceOf(PermissionError);
     expect(error.message).toContain(`assuming role ${FINANCE_ROLE}`);
     expect(error.message).toContain('AccessDenied');
@@ -260,10 +253,7 @@ describe('assume role', () => {
   it('assumes the role again when AWS says its session expired before the SDK expected', async () => {
     const bankToken = randomSecret('bank-token');
     server.secrets.put('noxus/pools/finance', { BANK_TOKEN: bankToken });
-    const source = open(
-      { secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID },
-      { pool: 'finance-expiry' },
-    );
+    const source = open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID }, { pool: 'finance-expiry' });
     await read(source);
     server.identities.expireSessions();
     server.requestLog.clear();
@@ -286,10 +276,7 @@ describe('assume role', () => {
     process.env.AWS_ENDPOINT_URL_STS = shortLived.endpoint;
     try {
       shortLived.secrets.put('noxus/pools/finance', { BANK_TOKEN: randomSecret('bank-token') });
-      const source = open(
-        { secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID, endpoint: shortLived.endpoint },
-        { pool: 'finance-short' },
-      );
+      const source = open({ secretId: 'noxus/pools/finance', roleArn: FINANCE_ROLE, externalId: FINANCE_EXTERNAL_ID, endpoint: shortLived.endpoint }, { pool: 'finance-short' });
       await pollUntil(
         async () => {
           if (shortLived.requestLog.count('AssumeRole') >= 2) return true;

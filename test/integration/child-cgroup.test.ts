@@ -24,7 +24,11 @@ function writableCgroup2(): string | undefined {
     .find((entry) => entry.split(' - ')[1]?.startsWith('cgroup2 ') === true && entry.split(' ')[3] === '/');
   const mount = line?.split(' ')[4];
   if (mount === undefined) return undefined;
-  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((entry) => entry.startsWith('0::'))?.slice(3) ?? '/';
+  const own =
+    readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('0::'))
+      ?.slice(3) ?? '/';
   try {
     accessSync(join(mount, own), constants.W_OK);
     return mount;
@@ -70,7 +74,12 @@ function stat(pid: number): { pgrp: number; session: number } {
 }
 
 function cgroupOf(pid: number): string {
-  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((entry) => entry.startsWith('0::'))?.slice(3) ?? '';
+  return (
+    readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('0::'))
+      ?.slice(3) ?? ''
+  );
 }
 
 async function waitForLeft(cli: RunningCli, leftFile: string, count: number): Promise<number[]> {
@@ -78,69 +87,77 @@ async function waitForLeft(cli: RunningCli, leftFile: string, count: number): Pr
   return leftPids(leftFile);
 }
 
-describeReal('a grandchild that leaves the process group with setsid', { tools: { 'a writable cgroup v2 hierarchy': MOUNT }, install: 'run as root on a host with cgroup v2 (or under systemd with Delegate=yes)' }, () => {
-  it('runs in the child cgroup, and is ended by a rotation restart and by stop; the cgroups are removed', async () => {
-    const { cli, leftFile, dir } = start('restart');
-    await cli.waitForReadyChildren(1);
-    const [first] = await waitForLeft(cli, leftFile, 1);
-    const firstPid = first as number;
-    const child = Number(/^ready (\d+)$/m.exec(cli.stdout)?.[1]);
-    expect(stat(firstPid).pgrp).not.toBe(stat(child).pgrp);
-    expect(stat(firstPid).session).not.toBe(stat(child).session);
-    const group = cgroupOf(firstPid);
-    const childGroup = cgroupOf(child);
-    const ownGroup = cgroupOf(cli.pid);
+describeReal(
+  'a grandchild that leaves the process group with setsid',
+  { tools: { 'a writable cgroup v2 hierarchy': MOUNT }, install: 'run as root on a host with cgroup v2 (or under systemd with Delegate=yes)' },
+  () => {
+    it('runs in the child cgroup, and is ended by a rotation restart and by stop; the cgroups are removed', async () => {
+      const { cli, leftFile, dir } = start('restart');
+      await cli.waitForReadyChildren(1);
+      const [first] = await waitForLeft(cli, leftFile, 1);
+      const firstPid = first as number;
+      const child = Number(/^ready (\d+)$/m.exec(cli.stdout)?.[1]);
+      expect(stat(firstPid).pgrp).not.toBe(stat(child).pgrp);
+      expect(stat(firstPid).session).not.toBe(stat(child).session);
+      const group = cgroupOf(firstPid);
+      const childGroup = cgroupOf(child);
+      const ownGroup = cgroupOf(cli.pid);
 
-    writeFileSync(join(dir, 'app.env'), `APP_SECRET=${randomSecret('after')}\n`);
-    await cli.waitForReadyChildren(2);
-    const [, second] = await waitForLeft(cli, leftFile, 2);
-    expect(isAlive(firstPid), `first grandchild ${firstPid} after the restart`).toBe(false);
-    expect(group).toMatch(/\/child-\d+-\d+$/);
-    expect(childGroup).toBe(group);
-    expect(ownGroup).toMatch(/\/supervisor$/);
-    expect(existsSync(join(MOUNT as string, group))).toBe(false);
+      writeFileSync(join(dir, 'app.env'), `APP_SECRET=${randomSecret('after')}\n`);
+      await cli.waitForReadyChildren(2);
+      const [, second] = await waitForLeft(cli, leftFile, 2);
+      expect(isAlive(firstPid), `first grandchild ${firstPid} after the restart`).toBe(false);
+      expect(group).toMatch(/\/child-\d+-\d+$/);
+      expect(childGroup).toBe(group);
+      expect(ownGroup).toMatch(/\/supervisor$/);
+      expect(existsSync(join(MOUNT as string, group))).toBe(false);
 
-    const secondGroup = cgroupOf(second as number);
-    cli.kill('SIGTERM');
-    await cli.exited();
-    expect(await waitForDeath(second as number, 1)).toBe(true);
-    expect(existsSync(join(MOUNT as string, secondGroup))).toBe(false);
-  }, 60_000);
+      const secondGroup = cgroupOf(second as number);
+      cli.kill('SIGTERM');
+      await cli.exited();
+      expect(await waitForDeath(second as number, 1)).toBe(true);
+      expect(existsSync(join(MOUNT as string, secondGroup))).toBe(false);
+    }, 60_000);
 
-  it.runIf(cgroupOf(process.pid) === '/')('removes the empty cgroup folders a SIGKILLed secretvisor left at the root, and its own at exit', async () => {
-    const dead = spawnSync('true').pid as number;
-    const stale = join(MOUNT as string, `secretvisor-${dead}-0badc0de`);
-    mkdirSync(join(stale, 'supervisor'), { recursive: true });
-    const { cli } = start('restart');
-    await cli.waitForReadyChildren(1);
-    expect(existsSync(stale)).toBe(false);
-    const own = join(MOUNT as string, cgroupOf(cli.pid), '..');
-    expect(existsSync(own)).toBe(true);
-    cli.kill('SIGTERM');
-    await cli.exited();
-    expect(existsSync(own)).toBe(false);
-  }, 60_000);
+    it.runIf(cgroupOf(process.pid) === '/')(
+      'removes the empty cgroup folders a SIGKILLed secretvisor left at the root, and its own at exit',
+      async () => {
+        const dead = spawnSync('true').pid as number;
+        const stale = join(MOUNT as string, `secretvisor-${dead}-0badc0de`);
+        mkdirSync(join(stale, 'supervisor'), { recursive: true });
+        const { cli } = start('restart');
+        await cli.waitForReadyChildren(1);
+        expect(existsSync(stale)).toBe(false);
+        const own = join(MOUNT as string, cgroupOf(cli.pid), '..');
+        expect(existsSync(own)).toBe(true);
+        cli.kill('SIGTERM');
+        await cli.exited();
+        expect(existsSync(own)).toBe(false);
+      },
+      60_000,
+    );
 
-  it('gives a reload signal to the child and its group only: the grandchild that left the group is neither reloaded nor ended by it', async () => {
-    const { cli, leftFile } = start('restart', { TRAP_HUP: '1' });
-    await cli.waitForReadyChildren(1);
-    const [left] = await waitForLeft(cli, leftFile, 1);
-    cli.kill('SIGHUP');
-    await cli.waitForStdout('got SIGHUP');
-    // SIGHUP's default action ends a sleep at once: a grandchild it reached is dead by now.
-    expect(isAlive(left as number), `grandchild ${left} after the SIGHUP`).toBe(true);
-    cli.kill('SIGTERM');
-    await cli.exited();
-    expect(await waitForDeath(left as number, 1)).toBe(true);
-  }, 60_000);
+    it('gives a reload signal to the child and its group only: the grandchild that left the group is neither reloaded nor ended by it', async () => {
+      const { cli, leftFile } = start('restart', { TRAP_HUP: '1' });
+      await cli.waitForReadyChildren(1);
+      const [left] = await waitForLeft(cli, leftFile, 1);
+      cli.kill('SIGHUP');
+      await cli.waitForStdout('got SIGHUP');
+      // SIGHUP's default action ends a sleep at once: a grandchild it reached is dead by now.
+      expect(isAlive(left as number), `grandchild ${left} after the SIGHUP`).toBe(true);
+      cli.kill('SIGTERM');
+      await cli.exited();
+      expect(await waitForDeath(left as number, 1)).toBe(true);
+    }, 60_000);
 
-  it('is ended when the child exits by itself (onExit: exit), before secretvisor exits with its code', async () => {
-    const { cli, leftFile } = start('exit', { EXIT_NOW: '1' });
-    const result = await cli.exited();
-    expect(result.code).toBe(3);
-    const [left] = leftPids(leftFile);
-    expect(left).toBeDefined();
-    expect(isAlive(left as number)).toBe(false);
-    expect(logText(result.stderr)).toContain(`left ${left} running in its process group or cgroup; ending them with SIGTERM`);
-  }, 60_000);
-});
+    it('is ended when the child exits by itself (onExit: exit), before secretvisor exits with its code', async () => {
+      const { cli, leftFile } = start('exit', { EXIT_NOW: '1' });
+      const result = await cli.exited();
+      expect(result.code).toBe(3);
+      const [left] = leftPids(leftFile);
+      expect(left).toBeDefined();
+      expect(isAlive(left as number)).toBe(false);
+      expect(logText(result.stderr)).toContain(`left ${left} running in its process group or cgroup; ending them with SIGTERM`);
+    }, 60_000);
+  },
+);

@@ -25,10 +25,7 @@ let vault: VaultServer;
 let aws: AwsServer;
 
 beforeAll(async () => {
-  [vault, aws] = await Promise.all([
-    startVaultServer(),
-    startAwsServer({ users: [{ name: 'host', accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, secrets: '*' }] }),
-  ]);
+  [vault, aws] = await Promise.all([startVaultServer(), startAwsServer({ users: [{ name: 'host', accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, secrets: '*' }] })]);
 });
 
 afterEach(async () => {
@@ -102,10 +99,15 @@ describe('a permanent answer at start-up exits at once with its code and the sou
   it('Vault approle login with an invalid secret-id: exit 77', async () => {
     const roleId = randomSecret('role-id');
     vault.tokens.addAppRole({ roleId, secretId: randomSecret('secret-id'), tokens: [randomSecret('approle-token')] });
-    const p = vaultProject(`secret/data/fast/approle-${++counter}`, ', auth: { method: approle, roleIdFile: role-id, secretIdFile: secret-id }', {}, {
-      'role-id': roleId,
-      'secret-id': randomSecret('wrong-secret-id'),
-    });
+    const p = vaultProject(
+      `secret/data/fast/approle-${++counter}`,
+      ', auth: { method: approle, roleIdFile: role-id, secretIdFile: secret-id }',
+      {},
+      {
+        'role-id': roleId,
+        'secret-id': randomSecret('wrong-secret-id'),
+      },
+    );
     const result = await start(p);
     expect(result.code, result.stderr).toBe(77);
     expect(result.elapsedMs).toBeLessThan(AT_ONCE_MS);

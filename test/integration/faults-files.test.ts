@@ -19,7 +19,10 @@ const DOTENV = 'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\non
 const DIRECTORY = 'version: 1\nsources:\n  creds: { type: directory, path: creds }\nonChange: { debounce: 50ms, stopTimeout: 2s }\nstartup: { timeout: 1s }\n';
 const NOBODY = 65534;
 /** setpriv's full path (util-linux), to run secretvisor as another user; undefined when it is not installed. */
-const SETPRIV = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'setpriv')).find((path) => existsSync(path));
+const SETPRIV = (process.env.PATH ?? '')
+  .split(':')
+  .map((dir) => join(dir, 'setpriv'))
+  .find((path) => existsSync(path));
 
 let running: Supervised | undefined;
 afterEach(async () => {
@@ -58,7 +61,10 @@ describe('a broken secret file at start-up is refused at once with a clear error
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     if (existsSync('/etc/shadow')) {
-      for (const line of readFileSync('/etc/shadow', 'utf8').split('\n').filter((l) => l.length > 8)) expect(result.stderr).not.toContain(line);
+      for (const line of readFileSync('/etc/shadow', 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 8))
+        expect(result.stderr).not.toContain(line);
     }
   });
 
@@ -117,10 +123,7 @@ describe('a secret file that breaks while the child runs: the child keeps its la
     ['replaced by a FIFO', dotenvFault((path) => replace(path, fifo), 'is not a regular file')],
     ['replaced by a folder', dotenvFault((path) => replace(path, folder), 'is not a regular file')],
     ['replaced by a symlink loop', dotenvFault((path) => replace(path, loop), 'is a symlink loop')],
-    [
-      'emptied of every key (a folder cleared before new files are copied in)',
-      keyFault((dir) => unlinkSync(join(dir, 'creds', 'token')), 'now yields no keys at all (it had 1)'),
-    ],
+    ['emptied of every key (a folder cleared before new files are copied in)', keyFault((dir) => unlinkSync(join(dir, 'creds', 'token')), 'now yields no keys at all (it had 1)')],
     [
       // The watcher ignores a link it cannot resolve: the loop is found by the next re-read, here for a new value.
       'given a key that is a symlink loop, then a new value',
@@ -135,7 +138,11 @@ describe('a secret file that breaks while the child runs: the child keeps its la
     ],
     [
       'given a key that links to /etc/shadow',
-      keyFault((dir) => shadowLink(join(dir, 'creds', 'shadow')), 'is a link to /etc/shadow, outside the source folder', (dir) => unlinkSync(join(dir, 'creds', 'shadow'))),
+      keyFault(
+        (dir) => shadowLink(join(dir, 'creds', 'shadow')),
+        'is a link to /etc/shadow, outside the source folder',
+        (dir) => unlinkSync(join(dir, 'creds', 'shadow')),
+      ),
     ],
   ])('%s', async (_name, fault) => {
     running = await superviseRecorder({ files: { 'secretvisor.yaml': fault.config, ...fault.files }, keys: [fault.key] });

@@ -31,10 +31,24 @@ describe('hostile config files: exit 78 with a message, never a stack trace', ()
     ['binary garbage', Buffer.from([0x00, 0xff, 0xfe, 0x7b, 0x5b, 0x0a, 0x3a, 0x2d]), 'the config must be a YAML map'],
     ['an alias used before its anchor', `${APP}env: { X: *nowhere }\n`, 'not usable YAML'],
     ['an alias that contains itself', `${APP}scopes: &s\n  services: { a: *s }\n`, 'contains itself through a YAML alias'],
-    ['a billion laughs', `${APP}x: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from({ length: 9 }, (_, i) => `x${i}: &a${i} [${Array(9).fill(i === 0 ? '*a' : `*a${i - 1}`).join(', ')}]`).join('\n')}\n`, 'not usable YAML'],
+    [
+      'a billion laughs',
+      `${APP}x: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from(
+        { length: 9 },
+        (_, i) =>
+          `x${i}: &a${i} [${Array(9)
+            .fill(i === 0 ? '*a' : `*a${i - 1}`)
+            .join(', ')}]`,
+      ).join('\n')}\n`,
+      'not usable YAML',
+    ],
     ['a NUL byte in a source path', 'version: 1\nsources:\n  app: { type: dotenv, path: "app\\0.env" }\n', 'sources.app.path: expected a path without NUL bytes'],
     ['a NUL byte in a file output path', `${APP}files:\n  - { path: "keys\\0", template: x }\n`, 'files[0].path: expected a path without NUL bytes'],
-    ['a refresh longer than a timer can wait (it would fire every millisecond)', 'version: 1\nsources:\n  app: { type: dotenv, path: app.env, refresh: 1000h }\n', 'sources.app.refresh: expected at most 596h'],
+    [
+      'a refresh longer than a timer can wait (it would fire every millisecond)',
+      'version: 1\nsources:\n  app: { type: dotenv, path: app.env, refresh: 1000h }\n',
+      'sources.app.refresh: expected at most 596h',
+    ],
     ['a list 10,000 deep', `${APP}env: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 'RESOURCE_EXHAUSTION'],
   ])('%s', async (_name, config, message) => {
     const { result } = await runWith(config, `A=${secret}\n`);

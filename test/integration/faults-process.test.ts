@@ -73,8 +73,7 @@ describe('a child crashing in a loop (onExit: restart)', () => {
 describe('secretvisor itself SIGKILLed (OOM killer, kill -9)', () => {
   it('the child gets stopSignal when secretvisor dies (parent-death signal); the next start removes the old runtime folder and starts its own child', async () => {
     const dir = makeProject({
-      'secretvisor.yaml':
-        'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nfiles:\n  - { path: token, template: "{{secret.TOKEN}}", env: TOKEN_FILE }\n',
+      'secretvisor.yaml': 'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nfiles:\n  - { path: token, template: "{{secret.TOKEN}}", env: TOKEN_FILE }\n',
       'app.env': `TOKEN=${randomSecret('token')}\n`,
       'runtime/.keep': '',
     });

@@ -14,7 +14,11 @@ import { writeSecretFile } from '../helpers/tmp.js';
 // /proc/sys/user/max_inotify_* are that namespace's limits and the host's
 // fs.inotify settings are untouched.
 
-const UNSHARE = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'unshare')).find((path) => existsSync(path)) ?? 'unshare';
+const UNSHARE =
+  (process.env.PATH ?? '')
+    .split(':')
+    .map((dir) => join(dir, 'unshare'))
+    .find((path) => existsSync(path)) ?? 'unshare';
 
 /** Runs `command` in a new user namespace (root mapped to us) whose inotify `limit` is 0. */
 const LIMITED = 'echo 0 > "/proc/sys/user/$0" && exec "$@"';

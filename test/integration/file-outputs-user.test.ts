@@ -139,10 +139,6 @@ describe.skipIf(!IS_ROOT)(IS_ROOT ? 'user and group' : 'user and group — skipp
     const result = await runCli(['render', '-c', ws.config, '--out', out], { cwd: ws.dir, env: workspaceEnv(ws) });
 
     expect(result.code, result.stderr).toBe(0);
-    expect([out, join(out, 'keys'), join(out, 'keys', 'api-keys')].map(owner)).toEqual([
-      `${NOBODY}:${NOBODY} 700`,
-      `${NOBODY}:${NOBODY} 700`,
-      `${NOBODY}:${NOBODY} 400`,
-    ]);
+    expect([out, join(out, 'keys'), join(out, 'keys', 'api-keys')].map(owner)).toEqual([`${NOBODY}:${NOBODY} 700`, `${NOBODY}:${NOBODY} 700`, `${NOBODY}:${NOBODY} 400`]);
   });
 });

@@ -99,7 +99,13 @@ export function fileWorkspace(yaml: string): FileWorkspace {
 /** Writes a dotenv source file atomically (temp file, then rename), mode 0600, as editors and config tools do. */
 export function writeDotenv(path: string, entries: Readonly<Record<string, string>>): void {
   const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, Object.entries(entries).map(([name, value]) => `${name}=${value}\n`).join(''), { mode: 0o600 });
+  writeFileSync(
+    temp,
+    Object.entries(entries)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   chmodSync(temp, 0o600);
   renameSync(temp, path);
 }

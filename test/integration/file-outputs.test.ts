@@ -4,18 +4,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, wr
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { randomSecret } from '../helpers/secrets.js';
-import {
-  countLogLines,
-  fileWorkspace,
-  killGroup,
-  recordsOf,
-  runtimeFolders,
-  startRun,
-  waitForRecords,
-  workspaceEnv,
-  writeDotenv,
-  type FileWorkspace,
-} from './file-outputs-workspace.js';
+import { countLogLines, fileWorkspace, killGroup, recordsOf, runtimeFolders, startRun, waitForRecords, workspaceEnv, writeDotenv, type FileWorkspace } from './file-outputs-workspace.js';
 
 const RECORD_KEYS = 'APP_TOKEN,DB_PASSWORD,KEY_CURRENT,KEY_NEXT,SPARE,KEYS_PATH';
 // Logged by the supervisor when a source changed but nothing this service receives did: a barrier that
@@ -104,12 +93,7 @@ describe('file outputs of secretvisor run', () => {
     const [start] = await waitForRecords(cli, ws, 'start', 1);
     const folder = runtimeFolderOf(start?.pointer ?? null);
 
-    expect([folder, join(folder, 'keys'), join(folder, 'keys', 'api-keys'), join(folder, 'db-password')].map((p) => mode(p).toString(8))).toEqual([
-      '700',
-      '700',
-      '400',
-      '440',
-    ]);
+    expect([folder, join(folder, 'keys'), join(folder, 'keys', 'api-keys'), join(folder, 'db-password')].map((p) => mode(p).toString(8))).toEqual(['700', '700', '400', '440']);
     cli.kill('SIGTERM');
     await cli.exited();
   });
@@ -282,7 +266,9 @@ describe('the runtime folder is removed', () => {
     const next = startRun(ws, { env: envFor(ws) });
     const [, restarted] = await waitForRecords(next, ws, 'start', 2);
 
-    const current = runtimeFolderOf(restarted?.pointer ?? null).split('/').at(-1);
+    const current = runtimeFolderOf(restarted?.pointer ?? null)
+      .split('/')
+      .at(-1);
     expect(runtimeFolders(ws).sort()).toEqual([current, alive.split('/').at(-1)].sort());
     expect(next.stderr).toContain('removed 1 runtime folder(s)');
     next.kill('SIGTERM');

@@ -13,7 +13,10 @@ import { writeSecretFile } from '../helpers/tmp.js';
 // 0600 with the right shape, never replaced, never printed or logged.
 
 const NOBODY = 65534;
-const SETPRIV = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'setpriv')).find((path) => existsSync(path));
+const SETPRIV = (process.env.PATH ?? '')
+  .split(':')
+  .map((dir) => join(dir, 'setpriv'))
+  .find((path) => existsSync(path));
 const IS_ROOT = process.getuid?.() === 0;
 const ALPHABET = '!$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~';
 
@@ -264,7 +267,10 @@ describe.skipIf(!IS_ROOT || SETPRIV === undefined)('a folder secretvisor may not
   });
 });
 
-const UNSHARE = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'unshare')).find((path) => existsSync(path));
+const UNSHARE = (process.env.PATH ?? '')
+  .split(':')
+  .map((dir) => join(dir, 'unshare'))
+  .find((path) => existsSync(path));
 
 describe.skipIf(!IS_ROOT || UNSHARE === undefined)('a folder on a read-only file system (a Kubernetes Secret mount)', () => {
   it('exit 77 saying so, with the fix, nothing changed', async () => {

@@ -67,9 +67,7 @@ const SOURCES = 'version: 1\nsources:\n  app: { type: dotenv, path: app.env }\n'
 
 describe('listen: held sockets', () => {
   it('gives the child its sockets by the socket-activation protocol: fds from 3, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID = its own pid, nothing else', async () => {
-    const { cli, dir } = supervise(
-      `${SOURCES}inherit: none\nlisten:\n  - { name: web, tcp: "127.0.0.1:0" }\n  - { name: admin, unix: admin.sock, mode: "0660" }\n`,
-    );
+    const { cli, dir } = supervise(`${SOURCES}inherit: none\nlisten:\n  - { name: web, tcp: "127.0.0.1:0" }\n  - { name: admin, unix: admin.sock, mode: "0660" }\n`);
     const [child] = await waitForStarts(cli, 1);
     expect(child?.LISTEN_PID).toBe(String(child?.pid));
     expect(child?.LISTEN_FDS).toBe('2');

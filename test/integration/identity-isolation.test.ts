@@ -83,19 +83,17 @@ describe.skipIf(!IS_ROOT)(IS_ROOT ? 'two services as two users' : 'two services 
     const sourceFile = join(home, 'credentials.env');
     writeFileSync(sourceFile, `API_TOKEN=${secrets.API_TOKEN}\nFILE_KEY=${secrets.FILE_KEY}\n`, { mode: 0o600 });
     const config = join(home, 'secretvisor.yaml');
-    writeFileSync(
-      config,
-      `version: 1\nsources:\n  own:\n    type: dotenv\n    path: credentials.env\nfiles:\n  - path: file-key\n    template: "{{secret.FILE_KEY}}"\n    env: FILE_KEY_PATH\n`,
-      { mode: 0o644 },
-    );
+    writeFileSync(config, `version: 1\nsources:\n  own:\n    type: dotenv\n    path: credentials.env\nfiles:\n  - path: file-key\n    template: "{{secret.FILE_KEY}}"\n    env: FILE_KEY_PATH\n`, {
+      mode: 0o644,
+    });
     for (const path of [home, runtime, sourceFile]) chownSync(path, uid, uid);
     chmodSync(home, 0o700);
     // As systemd would start it: secretvisor itself runs as the service's user, its runtime folder its own.
-    const child = spawn(
-      'setpriv',
-      ['--reuid', user, '--regid', user, '--clear-groups', '--', process.execPath, CLI, 'run', '--config', config, '--', process.execPath, CHILD],
-      { cwd: '/', env: { PATH: process.env.PATH, LANG: 'C', RUNTIME_DIRECTORY: runtime }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn('setpriv', ['--reuid', user, '--regid', user, '--clear-groups', '--', process.execPath, CLI, 'run', '--config', config, '--', process.execPath, CHILD], {
+      cwd: '/',
+      env: { PATH: process.env.PATH, LANG: 'C', RUNTIME_DIRECTORY: runtime },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const cli = new RunningCli(child);
     const service: Service = { user, uid, secrets, sourceFile, cli, childPid: 0, runtimeFile: '' };
     await cli.waitForReadyChildren(1, `${user}'s child to start`);

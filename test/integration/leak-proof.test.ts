@@ -48,13 +48,15 @@ function filesUnder(dir: string, skip: ReadonlySet<string>, depth = 4): string[]
 
 /** Path → mtime of the files in the temp dir, to find the ones made or changed during the run. */
 function tempFiles(skip: ReadonlySet<string>): Map<string, number> {
-  return new Map(filesUnder(tmpdir(), skip, 2).flatMap((path) => {
-    try {
-      return [[path, statSync(path).mtimeMs] as const];
-    } catch {
-      return [];
-    }
-  }));
+  return new Map(
+    filesUnder(tmpdir(), skip, 2).flatMap((path) => {
+      try {
+        return [[path, statSync(path).mtimeMs] as const];
+      } catch {
+        return [];
+      }
+    }),
+  );
 }
 
 function cmdline(pid: number): string {
@@ -87,7 +89,9 @@ describe('leak proof: no secret reaches anything secretvisor writes', () => {
     const cmdlines: string[] = [];
     const childCmdlines = (): void => {
       cmdlines.push(cmdline(cli.pid));
-      const last = readRecords(records).filter((line) => line.event === 'start').at(-1);
+      const last = readRecords(records)
+        .filter((line) => line.event === 'start')
+        .at(-1);
       if (last !== undefined) cmdlines.push(cmdline(last.pid));
     };
 

@@ -100,7 +100,11 @@ describe('journald: with stderr the journal (JOURNAL_STREAM names it)', () => {
 
 describe('config mistakes an operator makes', () => {
   it.each([
-    ['type: dontenv', '  a: { type: dontenv, path: x.env }', 'sources.a.type: unknown type "dontenv"; expected one of "dotenv", "directory", "vault", "aws-secrets-manager", "aws-ssm" (did you mean "dotenv"?)'],
+    [
+      'type: dontenv',
+      '  a: { type: dontenv, path: x.env }',
+      'sources.a.type: unknown type "dontenv"; expected one of "dotenv", "directory", "vault", "aws-secrets-manager", "aws-ssm" (did you mean "dotenv"?)',
+    ],
     [
       'method: aprole',
       '  v: { type: vault, address: "http://127.0.0.1:1", path: secret/data/x, auth: { method: aprole } }',

@@ -125,7 +125,9 @@ describe('onChange.strategy: overlap', () => {
     const [first] = startedPids(setup.cli);
     rotate(setup, randomSecret(BAD));
     await setup.cli.waitForStderr('rotation of app rejected');
-    expect(logText(setup.cli.stderr)).toMatch(/rotation of app rejected: the new child \(pid \d+\) exited with code 1 before it was ready; the old child \(pid \d+\) keeps serving on the previous secrets/);
+    expect(logText(setup.cli.stderr)).toMatch(
+      /rotation of app rejected: the new child \(pid \d+\) exited with code 1 before it was ready; the old child \(pid \d+\) keeps serving on the previous secrets/,
+    );
     expect(await servingPid(setup.port)).toBe(first);
     expect(isAlive(first!)).toBe(true);
     const metrics = await get(setup.metricsPort, '/metrics');

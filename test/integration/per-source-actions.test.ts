@@ -65,7 +65,9 @@ describe('onChange per source', () => {
     rotate(s, 'keys.env', 'API_KEY');
     rotate(s, 'tokens.env', 'TOKEN');
     await waitForRecords(s.records, (lines) => lines.filter((line) => line.event === 'signal').length === 2, 'two signals');
-    const signals = readRecords(s.records).filter((line) => line.event === 'signal').map((line) => line.signal);
+    const signals = readRecords(s.records)
+      .filter((line) => line.event === 'signal')
+      .map((line) => line.signal);
     expect(signals.sort()).toEqual(['SIGUSR1', 'SIGUSR2']);
     expect(s.starts()).toHaveLength(1);
   });

@@ -15,7 +15,11 @@ const ORPHANS = 20;
 const SERVICE_EXIT_CODE = 42;
 
 /** unshare's full path: the tests run secretvisor with other PATHs. */
-const UNSHARE = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'unshare')).find((path) => existsSync(path)) ?? 'unshare';
+const UNSHARE =
+  (process.env.PATH ?? '')
+    .split(':')
+    .map((dir) => join(dir, 'unshare'))
+    .find((path) => existsSync(path)) ?? 'unshare';
 
 /** Why a PID namespace cannot be used here, or undefined when it can. */
 function probeUnshare(): string | undefined {
@@ -63,7 +67,10 @@ async function startAsPid1(options: { readonly path?: string; readonly serviceAr
 
 /** The PIDs a process has in each namespace, outermost first (the `NSpid:` line). */
 function namespacePids(hostPid: number): number[] {
-  const line = readFileSync(`/proc/${hostPid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:')) ?? '';
+  const line =
+    readFileSync(`/proc/${hostPid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('NSpid:')) ?? '';
   return line.split(/\s+/).slice(1).map(Number);
 }
 

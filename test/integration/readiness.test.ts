@@ -7,9 +7,7 @@ import { logText } from '../helpers/log-capture.js';
 import { NotifySocket } from '../helpers/notify-socket.js';
 import { freePort, isAlive } from '../helpers/processes.js';
 import { readyServiceProject, startReadyService, startedPids } from '../helpers/ready-service.js';
-const hasNotify =
-  spawnSync('python3', ['-c', 'import socket; socket.SO_PASSCRED'], { stdio: 'ignore' }).status === 0 &&
-  spawnSync('systemd-notify', ['--help'], { stdio: 'ignore' }).status === 0;
+const hasNotify = spawnSync('python3', ['-c', 'import socket; socket.SO_PASSCRED'], { stdio: 'ignore' }).status === 0 && spawnSync('systemd-notify', ['--help'], { stdio: 'ignore' }).status === 0;
 
 const sockets: NotifySocket[] = [];
 afterEach(async () => {
@@ -78,7 +76,7 @@ describe('ready: the child is ready once its check passes', () => {
     expect(readyMessages(socket)).toEqual([]);
   });
 
-  it('command: ready once it exits 0; it runs with the child\'s environment', async () => {
+  it("command: ready once it exits 0; it runs with the child's environment", async () => {
     const dir = project('{ command: [/bin/sh, -c, "test -n \\"$DB_PASSWORD\\" && test -e ready.flag"], interval: 50ms }');
     const cli = startReadyService(dir, { PORT: String(await freePort()) });
     // The check does not look at the child: its SIGTERM handler must be in before the stop below.

@@ -8,8 +8,7 @@ import { startCli } from '../helpers/cli.js';
 import { logEntries } from '../helpers/log-capture.js';
 import { FIXTURES } from '../helpers/project.js';
 
-const config = (onChange: string, extra = '') =>
-  `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nonChange: ${onChange}\n${extra}`;
+const config = (onChange: string, extra = '') => `version: 1\nsources:\n  app: { type: dotenv, path: app.env }\nonChange: ${onChange}\n${extra}`;
 
 const supervisors: Supervised[] = [];
 afterEach(async () => {

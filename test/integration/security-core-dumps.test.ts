@@ -33,7 +33,11 @@ afterEach(async () => {
 });
 
 function limitLine(pid: number): string {
-  return readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((line) => line.startsWith('Max core file size')) ?? '';
+  return (
+    readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('Max core file size')) ?? ''
+  );
 }
 
 describe.skipIf(!IS_LINUX)(IS_LINUX ? 'core dumps' : 'core dumps — skipped: Linux only', () => {

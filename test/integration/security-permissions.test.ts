@@ -34,7 +34,7 @@ function dotenvConfig(envPath: string, extra = ''): { readonly dir: string; read
 }
 
 describe.skipIf(!IS_ROOT)(IS_ROOT ? 'strict: every folder up to /' : 'strict: every folder up to / — skipped: needs root to play another user', () => {
-  it("refuses a root-owned 0600 file in a folder another user owns (exit 77), naming the folder and the fix", async () => {
+  it('refuses a root-owned 0600 file in a folder another user owns (exit 77), naming the folder and the fix', async () => {
     const base = tempDir('sv-perm-');
     const shared = join(base, 'shared');
     mkdirSync(shared, { mode: 0o755 });

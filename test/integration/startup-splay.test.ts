@@ -22,10 +22,7 @@ afterAll(async () => {
 
 function vaultProject(splay: string, path: string): string {
   const dir = tempDir('sv-splay-');
-  writeFileSync(
-    join(dir, 'secretvisor.yaml'),
-    `version: 1\nsources:\n  core: { type: vault, address: "${vault.address}", path: secret/data/${path} }\nstartup: { splay: ${splay}, timeout: 10s }\n`,
-  );
+  writeFileSync(join(dir, 'secretvisor.yaml'), `version: 1\nsources:\n  core: { type: vault, address: "${vault.address}", path: secret/data/${path} }\nstartup: { splay: ${splay}, timeout: 10s }\n`);
   return dir;
 }
 

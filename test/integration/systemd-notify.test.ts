@@ -57,10 +57,7 @@ function startSupervised(setup: Setup, extraEnv: NodeJS.ProcessEnv = {}, wrapper
     ...extraEnv,
   });
   const args = ['run', '-c', join(setup.dir, config), '--', process.execPath, RECORD_ENV];
-  const cli =
-    wrapper.length === 0
-      ? startCli(args, { cwd: setup.dir, env })
-      : startCliWrapped(wrapper, args, setup.dir, env);
+  const cli = wrapper.length === 0 ? startCli(args, { cwd: setup.dir, env }) : startCliWrapped(wrapper, args, setup.dir, env);
   cleanups.push(() => cli.discard());
   return cli;
 }
@@ -151,10 +148,7 @@ describe('systemd notification (Type=notify)', () => {
     writeSecretFile(join(setup.dir, 'app.env'), `DB_PASSWORD=${randomSecret('notify-rotated')}\n`);
     await cli.waitForReadyChildren(2);
     const secondChild = Number([...cli.stdout.matchAll(/^ready (\d+)$/gm)][1]?.[1]);
-    await setup.socket.waitFor(
-      () => statuses().includes(`STATUS=child ${secondChild} up <1m; sources: 1 fresh, 0 stale, 0 failing; last rotation <1m ago`),
-      'STATUS= after the rotation',
-    );
+    await setup.socket.waitFor(() => statuses().includes(`STATUS=child ${secondChild} up <1m; sources: 1 fresh, 0 stale, 0 failing; last rotation <1m ago`), 'STATUS= after the rotation');
 
     writeSecretFile(join(setup.dir, 'app.env'), `DB_PASSWORD=${randomSecret('notify-broken')}\nnot a line\n`);
     await setup.socket.waitFor(() => statuses().some((m) => m.includes('sources: 0 fresh, 0 stale, 1 failing')), 'STATUS= with the failing source');

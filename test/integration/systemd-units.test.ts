@@ -12,7 +12,9 @@ import { DEFAULTS } from '../../src/config/defaults.js';
 const UNITS = fileURLToPath(new URL('../../systemd/', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/systemd-vm/', import.meta.url));
 const INSTALLED_CLI = '/usr/local/bin/secretvisor';
-const UNIT_FILES = readdirSync(UNITS).filter((name) => name.endsWith('.service')).sort();
+const UNIT_FILES = readdirSync(UNITS)
+  .filter((name) => name.endsWith('.service'))
+  .sort();
 /** The exposure score `systemd-analyze security` gives the units today (1.8); a regression shows up as a higher one. */
 const MAX_EXPOSURE = 2.0;
 

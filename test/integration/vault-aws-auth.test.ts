@@ -23,10 +23,7 @@ let vault: VaultServer;
 let aws: AwsServer;
 
 beforeAll(async () => {
-  [vault, aws] = await Promise.all([
-    startVaultServer(),
-    startAwsServer({ users: [{ name: 'worker-host', accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY }] }),
-  ]);
+  [vault, aws] = await Promise.all([startVaultServer(), startAwsServer({ users: [{ name: 'worker-host', accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY }] })]);
   vault.tokens.addAwsRole({ role: 'worker', boundIamPrincipalArns: [HOST_ARN], stsEndpoint: aws.endpoint });
   vault.secrets.putKv2('secret', 'app/aws', { VALUE: randomSecret('value') });
 });
@@ -46,8 +43,7 @@ function project(): { dir: string; config: string } {
   return { dir, config };
 }
 
-const env = (secretAccessKey: string): NodeJS.ProcessEnv =>
-  baseEnv({ ...awsSdkEnv({ accessKeyId: KEY_ID, secretAccessKey }), SECRETVISOR_LOG_FORMAT: 'json' });
+const env = (secretAccessKey: string): NodeJS.ProcessEnv => baseEnv({ ...awsSdkEnv({ accessKeyId: KEY_ID, secretAccessKey }), SECRETVISOR_LOG_FORMAT: 'json' });
 
 describe('vault aws auth against an STS that checks signatures', () => {
   it('a request signed with the right key logs in; STS saw one GetCallerIdentity, signed by the host', async () => {

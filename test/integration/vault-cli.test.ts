@@ -317,7 +317,12 @@ describe('secretvisor with Vault: leases and tokens', () => {
       allowSecretsOnStdout: args.includes('--reveal'),
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(vault.secrets.leases().filter((lease) => lease.role === role).map((lease) => lease.revoked)).toEqual([revoked]);
+    expect(
+      vault.secrets
+        .leases()
+        .filter((lease) => lease.role === role)
+        .map((lease) => lease.revoked),
+    ).toEqual([revoked]);
   });
 
   it('revokes its lease on exit with revokeOnExit', async () => {
@@ -326,8 +331,18 @@ describe('secretvisor with Vault: leases and tokens', () => {
     const ws = workspace(`    path: database/creds/${role}\n    revokeOnExit: true`);
     const cli = start(ws, cliEnv(ws, ['username'], { VAULT_TOKEN: vault.tokens.create({ id: randomSecret('token') }) }));
     await waitForStarts(cli, ws, 1);
-    expect(vault.secrets.leases().filter((lease) => lease.role === role).map((lease) => lease.revoked)).toEqual([false]);
+    expect(
+      vault.secrets
+        .leases()
+        .filter((lease) => lease.role === role)
+        .map((lease) => lease.revoked),
+    ).toEqual([false]);
     expect(await stop(cli)).toBe(0);
-    expect(vault.secrets.leases().filter((lease) => lease.role === role).map((lease) => lease.revoked)).toEqual([true]);
+    expect(
+      vault.secrets
+        .leases()
+        .filter((lease) => lease.role === role)
+        .map((lease) => lease.revoked),
+    ).toEqual([true]);
   });
 });

@@ -47,12 +47,11 @@ describe('examples/vault-agent-replacement', () => {
       const childEnv = JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>;
       const [lease] = vault.secrets.leases();
       expect(childEnv).toMatchObject({ STRIPE_API_KEY: stripe, SESSION_SECRET: session, DB_USER: lease?.data.username, DB_PASSWORD: lease?.data.password });
-      expect(Object.keys(childEnv).filter((name) => !['PATH', 'HOME', 'LANG', 'TZ'].includes(name)).sort()).toEqual([
-        'DB_PASSWORD',
-        'DB_USER',
-        'SESSION_SECRET',
-        'STRIPE_API_KEY',
-      ]);
+      expect(
+        Object.keys(childEnv)
+          .filter((name) => !['PATH', 'HOME', 'LANG', 'TZ'].includes(name))
+          .sort(),
+      ).toEqual(['DB_PASSWORD', 'DB_USER', 'SESSION_SECRET', 'STRIPE_API_KEY']);
       expect(vault.requestLog.count({ path: 'auth/approle/login' })).toBe(1);
       expect(lease?.revoked).toBe(true);
     } finally {

@@ -173,7 +173,7 @@ describe('vault source: secret kinds', () => {
     const source = open({ path: 'database/creds/app' }, { VAULT_TOKEN: token });
     const reasons: string[] = [];
     const first = await read(source);
-    source.watch((reason) => reasons.push(reason));
+    await source.watch((reason) => reasons.push(reason));
     const issuedAt = Date.now();
     await pollUntil(() => vault.requestLog.count({ path: 'sys/leases/renew', status: 200 }) >= 2, 'two lease renewals');
     expect(Date.now() - issuedAt).toBeGreaterThan(2_000);
@@ -326,7 +326,13 @@ describe('vault source: failures', () => {
     const source = open({ path: 'kv/app', refreshMs: 200 }, { VAULT_TOKEN: token });
     await read(source);
     const outcomes: string[] = [];
-    source.watch(() => void read(source).then(() => outcomes.push('ok'), () => outcomes.push('failed')));
+    await source.watch(
+      () =>
+        void read(source).then(
+          () => outcomes.push('ok'),
+          () => outcomes.push('failed'),
+        ),
+    );
     await pollUntil(() => outcomes.includes('ok'), 'a refresh');
     vault.faults.sealed = true;
     await pollUntil(() => outcomes.filter((outcome) => outcome === 'failed').length >= 2, 'two failed reads');
@@ -360,4 +366,3 @@ describe('vault source: TLS', () => {
     expect(error.message).toContain('/nonexistent/ca.pem');
   });
 });
-

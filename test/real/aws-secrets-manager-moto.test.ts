@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  PutSecretValueCommand,
-  UpdateSecretVersionStageCommand,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { baseEnv, runCli, type RunningCli } from '../helpers/cli.js';
 import { logText } from '../helpers/log-capture.js';
@@ -167,9 +161,7 @@ describeReal('AWS Secrets Manager on moto (real SDK, real CLI)', { tools: { moto
     const cli = run(ws);
     await waitForStarts(cli, 1);
 
-    const pending = await aws.secretsManager.send(
-      new PutSecretValueCommand({ SecretId: 'noxus/staged', SecretString: JSON.stringify({ TOKEN: second }), VersionStages: ['AWSPENDING'] }),
-    );
+    const pending = await aws.secretsManager.send(new PutSecretValueCommand({ SecretId: 'noxus/staged', SecretString: JSON.stringify({ TOKEN: second }), VersionStages: ['AWSPENDING'] }));
     await waitForRefreshes(cli, 3);
     expect(starts(cli)).toBe(1);
     expect(childEnv(ws).TOKEN).toBe(first);
@@ -203,9 +195,13 @@ describeReal('AWS Secrets Manager on moto (real SDK, real CLI)', { tools: { moto
     } finally {
       asRole.destroy();
     }
-    const yaml = (withRole: boolean): string => `sources:${source('finance', 'noxus/pools/finance', `
+    const yaml = (withRole: boolean): string => `sources:${source(
+      'finance',
+      'noxus/pools/finance',
+      `
     keys:
-      BANK_API_TOKEN: bank_token${withRole ? `\n    roleArn: ${FINANCE_ROLE}` : ''}`)}
+      BANK_API_TOKEN: bank_token${withRole ? `\n    roleArn: ${FINANCE_ROLE}` : ''}`,
+    )}
 scopes:
   pools:
     worker:
@@ -214,9 +210,7 @@ scopes:
 
     expect(await revealed(workspace(yaml(true)), cliEnv(), ['-s', 'worker', '-p', 'finance'])).toMatchObject({ BANK_API_TOKEN: bankToken });
     const assumed = proxy.requests.filter((entry) => entry.action === 'AssumeRole');
-    expect(assumed.map((entry) => [entry.roleArn, entry.roleSessionName, entry.status])).toEqual([
-      [FINANCE_ROLE, 'secretvisor-worker-finance', 200],
-    ]);
+    expect(assumed.map((entry) => [entry.roleArn, entry.roleSessionName, entry.status])).toEqual([[FINANCE_ROLE, 'secretvisor-worker-finance', 200]]);
 
     // Without the role the host's own account is asked, which has no such secret: the role really was used.
     const withoutRole = await runCli(['check', '-c', workspace(yaml(false), '5s').config, '-s', 'worker', '-p', 'finance'], { env: cliEnv() });
@@ -224,7 +218,7 @@ scopes:
     expect(logText(withoutRole.stderr)).toContain('ResourceNotFoundException');
   });
 
-  it('uses a source\'s endpoint: over AWS_ENDPOINT_URL_SECRETS_MANAGER', async () => {
+  it("uses a source's endpoint: over AWS_ENDPOINT_URL_SECRETS_MANAGER", async () => {
     const token = randomSecret('api-token');
     await aws.secretsManager.send(new CreateSecretCommand({ Name: 'noxus/api-token', SecretString: token }));
     const ws = workspace(`sources:${source('api', 'noxus/api-token', `\n    key: API_TOKEN\n    endpoint: ${proxy.endpoint}`)}`);

@@ -63,12 +63,7 @@ describeReal(
       });
       await machine.ok(['install', '-d', '-m', '0755', '/etc/sv-cgroup']);
       await writeInside(machine, '/etc/sv-cgroup/app.env', `APP_SECRET=${randomSecret('cgroup')}\n`, '0600');
-      await writeInside(
-        machine,
-        '/etc/sv-cgroup/secretvisor.yaml',
-        `version: 1\nsources:\n  app: { type: dotenv, path: /run/credentials/${UNIT}/app.env }\nonExit: restart\n`,
-        '0644',
-      );
+      await writeInside(machine, '/etc/sv-cgroup/secretvisor.yaml', `version: 1\nsources:\n  app: { type: dotenv, path: /run/credentials/${UNIT}/app.env }\nonExit: restart\n`, '0644');
       await writeInside(machine, '/etc/systemd/system/secretvisor-worker@.service', testUnit(), '0644');
       await machine.ok(['systemctl', 'daemon-reload']);
       await machine.ok(['systemctl', 'start', UNIT], { timeoutMs: 120_000 });
@@ -80,26 +75,30 @@ describeReal(
       expect(problems, 'teardown').toEqual([]);
     }, 120_000);
 
-    it('ends each exited child’s cgroup, setsid grandchild included, before the restart', async () => {
-      const log = async (): Promise<string> => (await journal(machine, ['-u', UNIT])).map((entry) => entry.message).join('\n');
-      const lefts = await waitFor(
-        async () => {
-          const text = await machine.run(['cat', LEFT_FILE]);
-          const pids = text.stdout.split('\n').filter(Boolean).map(Number);
-          return pids.length >= 3 ? pids : undefined;
-        },
-        'three children, each with a setsid grandchild',
-        90_000,
-        log,
-      );
-      for (const pid of lefts.slice(0, 2)) expect(await aliveIn(machine, pid), `grandchild ${pid} of an earlier child`).toBe(false);
-      const text = await log();
-      expect(text).toContain(`left ${lefts[0]} running in its process group or cgroup; ending them with SIGTERM`);
-      const { ControlGroup: unitGroup } = await show(machine, UNIT, ['ControlGroup']);
-      const main = await mainPid(machine, UNIT);
-      const own = (await machine.ok(['cat', `/proc/${main}/cgroup`])).split('\n').find((line) => line.startsWith('0::'));
-      expect(own).toBe(`0::${unitGroup}/supervisor`);
-      expect(text).not.toContain('children run without a cgroup of their own');
-    }, TEST_TIMEOUT_MS);
+    it(
+      'ends each exited child’s cgroup, setsid grandchild included, before the restart',
+      async () => {
+        const log = async (): Promise<string> => (await journal(machine, ['-u', UNIT])).map((entry) => entry.message).join('\n');
+        const lefts = await waitFor(
+          async () => {
+            const text = await machine.run(['cat', LEFT_FILE]);
+            const pids = text.stdout.split('\n').filter(Boolean).map(Number);
+            return pids.length >= 3 ? pids : undefined;
+          },
+          'three children, each with a setsid grandchild',
+          90_000,
+          log,
+        );
+        for (const pid of lefts.slice(0, 2)) expect(await aliveIn(machine, pid), `grandchild ${pid} of an earlier child`).toBe(false);
+        const text = await log();
+        expect(text).toContain(`left ${lefts[0]} running in its process group or cgroup; ending them with SIGTERM`);
+        const { ControlGroup: unitGroup } = await show(machine, UNIT, ['ControlGroup']);
+        const main = await mainPid(machine, UNIT);
+        const own = (await machine.ok(['cat', `/proc/${main}/cgroup`])).split('\n').find((line) => line.startsWith('0::'));
+        expect(own).toBe(`0::${unitGroup}/supervisor`);
+        expect(text).not.toContain('children run without a cgroup of their own');
+      },
+      TEST_TIMEOUT_MS,
+    );
   },
 );

@@ -29,7 +29,7 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
   beforeAll(async () => {
     bao = await startDevServer();
     pki = makeTestPki(mkdtempSync(join(tmpdir(), 'sv-k8s-pki-')));
-  reviewer = await startTokenReviewServer(pki);
+    reviewer = await startTokenReviewServer(pki);
     await bao.bao(['auth', 'enable', 'approle']);
     await bao.bao(['auth', 'enable', 'kubernetes']);
     await bao.bao(['write', 'auth/kubernetes/config', `kubernetes_host=${reviewer.url}`, `kubernetes_ca_cert=@${pki.caFile}`, 'disable_local_ca_jwt=true']);
@@ -118,10 +118,10 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
       const pathA = await putSecret({ FIRST: first });
       const pathB = await putSecret({ SECOND: second });
       const auth = `    auth:\n      method: approle\n      roleIdFile: role-id\n      secretIdFile: secret-id`;
-      const ws = workspace(
-        `  a:\n    type: vault\n    address: ${bao.address}\n    path: ${pathA}\n${auth}\n  b:\n    type: vault\n    address: ${bao.address}\n    path: ${pathB}\n${auth}`,
-        { extra: 'scopes:\n  global: [a, b]\n', startupTimeout: '5s' },
-      );
+      const ws = workspace(`  a:\n    type: vault\n    address: ${bao.address}\n    path: ${pathA}\n${auth}\n  b:\n    type: vault\n    address: ${bao.address}\n    path: ${pathB}\n${auth}`, {
+        extra: 'scopes:\n  global: [a, b]\n',
+        startupTimeout: '5s',
+      });
       writeSecretFile(join(ws.dir, 'role-id'), `${roleId}\n`);
       writeSecretFile(join(ws.dir, 'secret-id'), `${secretId}\n`);
       const logins = () => bao.audit.count({ path: 'auth/approle/login' });
@@ -190,7 +190,12 @@ describeReal('OpenBao auth', BAO_NEEDS, () => {
       await waitForStarts(viaEnv, fromEnv, 1);
       expect(startValues(fromEnv)).toEqual([{ VALUE: inPlatform, VAULT_NAMESPACE: null }]);
       expect(await stopRun(viaEnv)).toBe(0);
-      expect(bao.audit.responses().filter((entry) => entry.request.path === path && entry.request.operation === 'read').map((entry) => entry.request.namespace?.path)).toEqual(['platform/', 'platform/']);
+      expect(
+        bao.audit
+          .responses()
+          .filter((entry) => entry.request.path === path && entry.request.operation === 'read')
+          .map((entry) => entry.request.namespace?.path),
+      ).toEqual(['platform/', 'platform/']);
     });
   });
 });

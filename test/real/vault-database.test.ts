@@ -33,8 +33,14 @@ describeReal('OpenBao database secrets and short-lived tokens', { tools: { ...BA
     [bao, pg] = await Promise.all([startDevServer(), startPostgres()]);
     await bao.bao(['secrets', 'enable', 'database']);
     await bao.bao([
-      'write', 'database/config/pg', 'plugin_name=postgresql-database-plugin', `connection_url=${pg.connectionUrl}`,
-      `username=${pg.superuser}`, `password=${pg.password}`, 'allowed_roles=*', 'verify_connection=true',
+      'write',
+      'database/config/pg',
+      'plugin_name=postgresql-database-plugin',
+      `connection_url=${pg.connectionUrl}`,
+      `username=${pg.superuser}`,
+      `password=${pg.password}`,
+      'allowed_roles=*',
+      'verify_connection=true',
     ]);
     await bao.bao(['policy', 'write', 'app', '-'], { input: `${POLICY}\n` });
     await bao.bao(['auth', 'enable', 'approle']);
@@ -74,7 +80,10 @@ describeReal('OpenBao database secrets and short-lived tokens', { tools: { ...BA
     expect(bao.audit.count({ path: `database/creds/${role}` })).toBe(1);
 
     await waitForStarts(cli, ws, 2, 'the restart with re-issued credentials', 60_000);
-    const issuedAt = bao.audit.responses().filter((entry) => entry.request.path === `database/creds/${role}`).map((entry) => Date.parse(entry.time));
+    const issuedAt = bao.audit
+      .responses()
+      .filter((entry) => entry.request.path === `database/creds/${role}`)
+      .map((entry) => Date.parse(entry.time));
     const [, second] = startValues(ws) as { username: string; password: string }[];
     expect(second?.username).not.toBe(first?.username);
     expect(await pg.canLogin(second?.username as string, second?.password as string)).toBe(true);

@@ -22,8 +22,14 @@ describeReal('health listener on a real OpenBao', { tools: { ...BAO_NEEDS.tools,
     [bao, pg] = await Promise.all([startDevServer(), startPostgres()]);
     await bao.bao(['secrets', 'enable', 'database']);
     await bao.bao([
-      'write', 'database/config/pg', 'plugin_name=postgresql-database-plugin', `connection_url=${pg.connectionUrl}`,
-      `username=${pg.superuser}`, `password=${pg.password}`, 'allowed_roles=*', 'verify_connection=true',
+      'write',
+      'database/config/pg',
+      'plugin_name=postgresql-database-plugin',
+      `connection_url=${pg.connectionUrl}`,
+      `username=${pg.superuser}`,
+      `password=${pg.password}`,
+      'allowed_roles=*',
+      'verify_connection=true',
     ]);
     const creation = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
     await bao.bao(['write', 'database/roles/app', 'db_name=pg', `creation_statements=${creation}`, 'default_ttl=10m', 'max_ttl=1h']);
@@ -73,8 +79,13 @@ describeReal('health listener on a real OpenBao', { tools: { ...BAO_NEEDS.tools,
     expect(leaseLeft).toBeGreaterThan(400);
     expect(leaseLeft).toBeLessThanOrEqual(600);
     expect(sampleValue(first, 'secretvisor_source_stale', { source: 'kv' })).toBe(0);
-    const status = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/status`)).text()) as { sources: { name: string; kind: string; leaseSecondsLeft: number | null; secretUpdatedAt: string | null }[] };
-    expect(status.sources.map((source) => [source.name, source.kind])).toEqual([['kv', 'vault'], ['db', 'vault']]);
+    const status = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/status`)).text()) as {
+      sources: { name: string; kind: string; leaseSecondsLeft: number | null; secretUpdatedAt: string | null }[];
+    };
+    expect(status.sources.map((source) => [source.name, source.kind])).toEqual([
+      ['kv', 'vault'],
+      ['db', 'vault'],
+    ]);
     expect(status.sources[0]?.secretUpdatedAt).toBe(new Date(createdAt * 1000).toISOString());
     expect(status.sources[1]?.leaseSecondsLeft).toBeGreaterThan(400);
 

@@ -1,6 +1,6 @@
 import { chmodSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { baseEnv, runCli } from '../helpers/cli.js';
 import { logText } from '../helpers/log-capture.js';
 import { FIXTURES } from '../helpers/project.js';
@@ -56,8 +56,7 @@ describeReal('OpenBao jwt auth', BAO_NEEDS, () => {
     return `secret/data/app/jwt${counter}`;
   }
 
-  const jwtSource = (path: string): string =>
-    `  core:\n    type: vault\n    address: ${bao.address}\n    path: ${path}\n    auth:\n      method: jwt\n      role: worker\n      jwtFile: ./token`;
+  const jwtSource = (path: string): string => `  core:\n    type: vault\n    address: ${bao.address}\n    path: ${path}\n    auth:\n      method: jwt\n      role: worker\n      jwtFile: ./token`;
 
   const goodJwt = (lifetimeS = 3_600): string => issuer.sign({ sub: SUBJECT, aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + lifetimeS });
 

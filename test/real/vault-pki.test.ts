@@ -169,11 +169,7 @@ describeReal('OpenBao PKI certificates', BAO_NEEDS, () => {
     await bao.stop();
     try {
       await cli.waitFor((run) => run.stderr.includes('could not re-issue the certificate'), 'a failed re-issue while the server is stopped', 90_000);
-      await cli.waitFor(
-        (run) => logEntries(run.stderr).filter((entry) => typeof entry.secondsLeft === 'number').length >= 2,
-        'two failed re-issues, each with the time left',
-        60_000,
-      );
+      await cli.waitFor((run) => logEntries(run.stderr).filter((entry) => typeof entry.secondsLeft === 'number').length >= 2, 'two failed re-issues, each with the time left', 60_000);
     } finally {
       await bao.restart();
     }

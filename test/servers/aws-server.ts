@@ -149,12 +149,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, state:
   record(outcome);
 }
 
-function authenticate(
-  request: IncomingMessage,
-  body: Buffer,
-  service: 'secretsmanager' | 'ssm' | 'sts',
-  identities: IdentityRegistry,
-): Authenticated | Outcome {
+function authenticate(request: IncomingMessage, body: Buffer, service: 'secretsmanager' | 'ssm' | 'sts', identities: IdentityRegistry): Authenticated | Outcome {
   const fail = (code: keyof typeof AUTH_ERRORS): Outcome => {
     const [jsonStatus, jsonType, queryStatus, queryCode, message] = AUTH_ERRORS[code];
     return service === 'sts' ? fromSts(stsError(queryStatus, queryCode, message)) : fromJson(jsonError(jsonStatus, jsonType, message));
@@ -229,13 +224,7 @@ async function streamOversized(response: ServerResponse, fault: AwsFault): Promi
   if (!response.destroyed) response.end(tail);
 }
 
-function secretsManagerOutcome(
-  request: IncomingMessage,
-  body: Buffer,
-  action: string,
-  principal: Principal,
-  secrets: SecretStore,
-): Outcome {
+function secretsManagerOutcome(request: IncomingMessage, body: Buffer, action: string, principal: Principal, secrets: SecretStore): Outcome {
   if (request.headers['content-type'] !== JSON_CONTENT_TYPE) {
     return fromJson(jsonError(400, 'SerializationException', `Expected Content-Type ${JSON_CONTENT_TYPE}.`));
   }

@@ -27,12 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
 // A feature's config section (its zod schema and its finalize step) lives with
 // the feature but is part of the config layer: config/schema.ts and
 // config/finalize.ts compose the sections.
-const CONFIG_SECTIONS: readonly string[] = [
-  'health/metrics-config.ts',
-  'health/metrics-schema.ts',
-  'listen/listen-config.ts',
-  'listen/listen-schema.ts',
-];
+const CONFIG_SECTIONS: readonly string[] = ['health/metrics-config.ts', 'health/metrics-schema.ts', 'listen/listen-config.ts', 'listen/listen-schema.ts'];
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
@@ -47,12 +42,14 @@ function sourceFiles(folder: string): string[] {
 /** The src-relative files `file` imports, from relative specifiers only. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(IMPORT)]
-    .map((match) => match[1] ?? match[2] ?? '')
-    .filter((specifier) => specifier.startsWith('.'))
-    .map((specifier) => relative(SRC, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts'))
-    // A module generated at build time (the config validator) is in the tree as its declarations.
-    .map((target) => (existsSync(join(SRC, target)) ? target : target.replace(/\.ts$/, '.d.ts')));
+  return (
+    [...text.matchAll(IMPORT)]
+      .map((match) => match[1] ?? match[2] ?? '')
+      .filter((specifier) => specifier.startsWith('.'))
+      .map((specifier) => relative(SRC, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts'))
+      // A module generated at build time (the config validator) is in the tree as its declarations.
+      .map((target) => (existsSync(join(SRC, target)) ? target : target.replace(/\.ts$/, '.d.ts')))
+  );
 }
 
 function layerName(file: string): string {
@@ -93,9 +90,7 @@ describe('imports in src/', () => {
   });
 
   it('resolve to files that exist', () => {
-    const missing = [...graph].flatMap(([file, targets]) =>
-      targets.filter((target) => !graph.has(target)).map((target) => `${file} -> ${target}`),
-    );
+    const missing = [...graph].flatMap(([file, targets]) => targets.filter((target) => !graph.has(target)).map((target) => `${file} -> ${target}`));
     expect(missing).toEqual([]);
   });
 
@@ -105,9 +100,7 @@ describe('imports in src/', () => {
 
   it('never run up a layer', () => {
     const uphill = [...graph].flatMap(([file, targets]) =>
-      targets
-        .filter((target) => rankOf(target) > rankOf(file))
-        .map((target) => `${file} (${layerName(file)}) -> ${target} (${layerName(target)})`),
+      targets.filter((target) => rankOf(target) > rankOf(file)).map((target) => `${file} (${layerName(file)}) -> ${target} (${layerName(target)})`),
     );
     expect(uphill).toEqual([]);
   });

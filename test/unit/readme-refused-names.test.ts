@@ -17,11 +17,21 @@ describe("the README's refused names", () => {
   const named = [...readmeBullet().matchAll(/`([A-Z_][A-Z0-9_]*)(\*)?`/g)].map((match) => ({ name: match[1] as string, isPrefix: match[2] === '*' }));
 
   it('lists every name the code refuses, and no other', () => {
-    expect(named.filter((entry) => !entry.isPrefix).map((entry) => entry.name).sort()).toEqual([...REFUSED_NAMES].sort());
+    expect(
+      named
+        .filter((entry) => !entry.isPrefix)
+        .map((entry) => entry.name)
+        .sort(),
+    ).toEqual([...REFUSED_NAMES].sort());
   });
 
   it('lists every prefix the code refuses, as NAME_*', () => {
-    expect(named.filter((entry) => entry.isPrefix).map((entry) => entry.name).sort()).toEqual([...REFUSED_PREFIXES].sort());
+    expect(
+      named
+        .filter((entry) => entry.isPrefix)
+        .map((entry) => entry.name)
+        .sort(),
+    ).toEqual([...REFUSED_PREFIXES].sort());
   });
 
   it.each([

@@ -131,11 +131,7 @@ async function acquireServiceClient<C extends Destroyable, Sdk extends Pick<AwsS
   }
 }
 
-function createClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTemporaryCredentials'>>(
-  binding: ServiceBinding<C, Sdk>,
-  sdk: Sdk,
-  options: AwsClientOptions,
-): C {
+function createClient<C extends Destroyable, Sdk extends Pick<AwsSdk, 'fromTemporaryCredentials'>>(binding: ServiceBinding<C, Sdk>, sdk: Sdk, options: AwsClientOptions): C {
   const requestHandler = {
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -179,12 +175,7 @@ export function withoutNodeVersionWarning<T>(construct: () => T): T {
  * again shortly before they expire. Failures are tagged as assume-role
  * failures so that messages can say which step failed.
  */
-function assumeRole(
-  sdk: Pick<AwsSdk, 'fromTemporaryCredentials'>,
-  options: AwsClientOptions,
-  roleArn: string,
-  requestHandler: object,
-): RoleCredentials {
+function assumeRole(sdk: Pick<AwsSdk, 'fromTemporaryCredentials'>, options: AwsClientOptions, roleArn: string, requestHandler: object): RoleCredentials {
   const provider = sdk.fromTemporaryCredentials({
     params: {
       RoleArn: roleArn,

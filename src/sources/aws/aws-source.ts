@@ -42,23 +42,19 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
     kind: config.type,
 
     async read(signal: AbortSignal): Promise<Snapshot> {
-      const described = await aws.call('DescribeSecret', ({ client, sdk }) =>
-        client.send(new sdk.DescribeSecretCommand({ SecretId: config.secretId }), { abortSignal: signal }),
-      );
+      const described = await aws.call('DescribeSecret', ({ client, sdk }) => client.send(new sdk.DescribeSecretCommand({ SecretId: config.secretId }), { abortSignal: signal }));
       if (described.DeletedDate !== undefined) {
         // DescribeSecret still answers, with the same VersionId, for a secret scheduled for deletion:
         // without this check the source would go on serving it, unchanged, and nobody would hear of it.
-        throw new SourceUnavailableError(
-          `aws-secrets-manager source "${config.name}": secret "${config.secretId}" is scheduled for deletion (since ${described.DeletedDate.toISOString()})`,
-          { hint: 'cancel the deletion with `aws secretsmanager restore-secret` (RestoreSecret), or point `secretId` at the secret that replaces it' },
-        );
+        throw new SourceUnavailableError(`aws-secrets-manager source "${config.name}": secret "${config.secretId}" is scheduled for deletion (since ${described.DeletedDate.toISOString()})`, {
+          hint: 'cancel the deletion with `aws secretsmanager restore-secret` (RestoreSecret), or point `secretId` at the secret that replaces it',
+        });
       }
       const versionId = findVersionWithStage(described.VersionIdsToStages, config.versionStage);
       if (versionId === undefined) {
-        throw new SourceUnavailableError(
-          `aws-secrets-manager source "${config.name}": no version of secret "${config.secretId}" holds stage ${config.versionStage}`,
-          { hint: 'check `versionStage` (default AWSCURRENT) against the labels the secret\'s versions carry' },
-        );
+        throw new SourceUnavailableError(`aws-secrets-manager source "${config.name}": no version of secret "${config.secretId}" holds stage ${config.versionStage}`, {
+          hint: "check `versionStage` (default AWSCURRENT) against the labels the secret's versions carry",
+        });
       }
       const updatedAt = described.LastChangedDate;
       if (last !== undefined && last.version === versionId) {
@@ -71,10 +67,7 @@ export function createAwsSource(context: SourceContext<AwsSourceConfig>): Secret
           abortSignal: signal,
         }),
       );
-      const entries = mapSecretValue(
-        { secretString: value.SecretString, secretBinary: value.SecretBinary },
-        { source: config.name, secretId: config.secretId, key: config.key },
-      );
+      const entries = mapSecretValue({ secretString: value.SecretString, secretBinary: value.SecretBinary }, { source: config.name, secretId: config.secretId, key: config.key });
       log.info({ version: versionId, previous: last?.version, keys: entries.size }, 'aws secret version read');
       last = { entries, version: versionId, updatedAt };
       return last;

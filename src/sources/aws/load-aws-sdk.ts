@@ -14,14 +14,12 @@ let loading: Promise<AwsSdk> | undefined;
  * would otherwise hoist a static import to the top of the CLI).
  */
 export function loadAwsSdk(): Promise<AwsSdk> {
-  loading ??= Promise.all([import('@aws-sdk/client-secrets-manager'), import('@aws-sdk/credential-providers')]).then(
-    ([secretsManager, providers]) => ({
-      SecretsManagerClient: secretsManager.SecretsManagerClient,
-      DescribeSecretCommand: secretsManager.DescribeSecretCommand,
-      GetSecretValueCommand: secretsManager.GetSecretValueCommand,
-      fromTemporaryCredentials: providers.fromTemporaryCredentials,
-    }),
-  );
+  loading ??= Promise.all([import('@aws-sdk/client-secrets-manager'), import('@aws-sdk/credential-providers')]).then(([secretsManager, providers]) => ({
+    SecretsManagerClient: secretsManager.SecretsManagerClient,
+    DescribeSecretCommand: secretsManager.DescribeSecretCommand,
+    GetSecretValueCommand: secretsManager.GetSecretValueCommand,
+    fromTemporaryCredentials: providers.fromTemporaryCredentials,
+  }));
   return loading;
 }
 

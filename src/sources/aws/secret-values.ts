@@ -27,12 +27,7 @@ export function mapSecretValue(value: RawSecretValue, target: ValueTarget): Map<
   if (value.secretString !== undefined) {
     const fields = parseJsonObject(value.secretString);
     if (fields !== undefined) {
-      return new Map(
-        Object.entries(fields).map(([name, field]) => [
-          name,
-          new SecretValue(typeof field === 'string' ? field : JSON.stringify(field)),
-        ]),
-      );
+      return new Map(Object.entries(fields).map(([name, field]) => [name, new SecretValue(typeof field === 'string' ? field : JSON.stringify(field))]));
     }
     if (target.key === undefined) {
       throw new SecretDataError(`${where} holds a SecretString that is not a JSON object, so it has no key names`, {
@@ -62,7 +57,5 @@ function parseJsonObject(text: string): Readonly<Record<string, unknown>> | unde
   } catch {
     return undefined;
   }
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : undefined;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
 }

@@ -84,9 +84,7 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
     const parameters: RawParameter[] = [];
     const missing: string[] = [];
     for (const batch of chunk(names, PARAMETERS_PER_CALL)) {
-      const answer = await aws.call('GetParameters', ({ client, sdk }) =>
-        client.send(new sdk.GetParametersCommand({ Names: batch, WithDecryption: true }), { abortSignal: signal }),
-      );
+      const answer = await aws.call('GetParameters', ({ client, sdk }) => client.send(new sdk.GetParametersCommand({ Names: batch, WithDecryption: true }), { abortSignal: signal }));
       parameters.push(...toRawParameters(answer.Parameters));
       missing.push(...(answer.InvalidParameters ?? []));
     }
@@ -101,10 +99,9 @@ export function createSsmSource(context: SourceContext<SsmSourceConfig>): Secret
   const fetchParameters = async (signal: AbortSignal): Promise<RawParameter[]> => {
     const waitMs = quietUntil - clock.now();
     if (waitMs > 0) {
-      throw new SourceUnavailableError(
-        `aws-ssm source "${config.name}": AWS throttled the last request for parameters "${subject}"; not asking again for ${formatDuration(waitMs)}`,
-        { hint: 'Parameter Store allows 40 requests/s per account and region for the whole fleet: raise `refresh`, or read fewer, larger hierarchies' },
-      );
+      throw new SourceUnavailableError(`aws-ssm source "${config.name}": AWS throttled the last request for parameters "${subject}"; not asking again for ${formatDuration(waitMs)}`, {
+        hint: 'Parameter Store allows 40 requests/s per account and region for the whole fleet: raise `refresh`, or read fewer, larger hierarchies',
+      });
     }
     try {
       const parameters = config.path === undefined ? await readNames(config.names ?? [], signal) : await readPath(config.path, signal);

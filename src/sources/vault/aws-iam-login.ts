@@ -38,9 +38,7 @@ interface SignedRequest {
 export async function signCallerIdentity(auth: AwsAuth, what: string): Promise<IamLoginFields> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const endpoint = auth.stsEndpoint;
-  const client = withoutNodeVersionWarning(
-    () => new STSClient({ region: auth.region, maxAttempts: 1, ...(endpoint === undefined ? {} : { endpoint }) }),
-  );
+  const client = withoutNodeVersionWarning(() => new STSClient({ region: auth.region, maxAttempts: 1, ...(endpoint === undefined ? {} : { endpoint }) }));
   let signed: SignedRequest | undefined;
   client.middlewareStack.addRelativeTo(
     <A extends { readonly request: unknown }, R>(next: (args: A) => Promise<R>) =>

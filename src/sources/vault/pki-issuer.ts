@@ -95,10 +95,7 @@ export class CertificateIssuer {
     }
     const snapshot: Snapshot = { entries: certificate.entries, version: `pki:${certificate.serial}`, updatedAt: new Date(now) };
     this.#held = { certificate, snapshot, dueAt: now + renewal.delayMs };
-    this.#options.log.info(
-      { serial: certificate.serial, notAfter: certificate.notAfter.toISOString(), renewInSeconds: Math.round(renewal.delayMs / 1000) },
-      'Vault issued a certificate',
-    );
+    this.#options.log.info({ serial: certificate.serial, notAfter: certificate.notAfter.toISOString(), renewInSeconds: Math.round(renewal.delayMs / 1000) }, 'Vault issued a certificate');
     this.#scheduleDue();
     return snapshot;
   }

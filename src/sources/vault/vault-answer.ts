@@ -10,7 +10,12 @@ const MULTI_ERROR = /^\s*\d+ errors? occurred:\s*/;
  * holds that version's metadata), which version and what happened to it.
  */
 export function describeErrorAnswer(status: number, message: string, body: unknown): string {
-  const text = message.replace(MULTI_ERROR, '\n').split(/\n\s*\*\s*/).map((part) => part.trim()).filter((part) => part !== '').join('; ');
+  const text = message
+    .replace(MULTI_ERROR, '\n')
+    .split(/\n\s*\*\s*/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join('; ');
   if (status !== 404) return text;
   const metadata = getObject(getObject(body, 'data'), 'metadata');
   if (metadata === undefined) return text;

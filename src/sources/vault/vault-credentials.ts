@@ -28,9 +28,7 @@ export function stripNewline(value: SecretValue): SecretValue {
 }
 
 /** Where the `token` method's token comes from: a file (tokenFile, or ~/.vault-token), or VAULT_TOKEN. */
-export type TokenPlace =
-  | { readonly kind: 'tokenFile' | 'home'; readonly path: string }
-  | { readonly kind: 'env'; readonly token: SecretValue };
+export type TokenPlace = { readonly kind: 'tokenFile' | 'home'; readonly path: string } | { readonly kind: 'env'; readonly token: SecretValue };
 
 /**
  * The one rule for where the `token` method reads: `tokenFile`, else
@@ -69,10 +67,7 @@ export async function readTokenCredential(auth: AuthOf<'token'>, input: Credenti
 }
 
 /** The role_id (inline or from `roleIdFile`) and secret_id (from `secretIdFile`, when the role binds one). */
-export async function readAppRoleCredentials(
-  auth: AuthOf<'approle'>,
-  input: CredentialInput,
-): Promise<{ readonly roleId: SecretValue; readonly secretId: SecretValue | undefined }> {
+export async function readAppRoleCredentials(auth: AuthOf<'approle'>, input: CredentialInput): Promise<{ readonly roleId: SecretValue; readonly secretId: SecretValue | undefined }> {
   const roleId = auth.roleIdFile === undefined ? new SecretValue(auth.roleId) : await readNonEmpty(auth.roleIdFile, 'auth.roleIdFile', input);
   const secretId = auth.secretIdFile === undefined ? undefined : await readNonEmpty(auth.secretIdFile, 'auth.secretIdFile', input);
   return { roleId, secretId };

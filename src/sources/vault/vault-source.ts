@@ -53,10 +53,7 @@ export function createVaultSource(context: SourceContext<VaultSourceConfig>, opt
   let reading: Promise<Snapshot> | undefined;
   let last: { readonly snapshot: Snapshot; readonly kind: SecretKind } | undefined;
   let closed = false;
-  const pki =
-    config.pki === undefined
-      ? undefined
-      : new CertificateIssuer({ pki: config.pki, path: config.path, address: config.address, what, clock, log, onDue: (reason) => onDue?.(reason) });
+  const pki = config.pki === undefined ? undefined : new CertificateIssuer({ pki: config.pki, path: config.path, address: config.address, what, clock, log, onDue: (reason) => onDue?.(reason) });
 
   const credentials: CredentialInput = {
     env: context.env,

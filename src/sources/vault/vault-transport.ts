@@ -58,7 +58,10 @@ export function createVaultTransport(options: TransportOptions): VaultTransport 
       let answer = await send(url, call, signal);
       if (REDIRECTS.has(answer.status)) {
         const target = checkRedirect(url, answer, call, options);
-        options.log.warn({ from: url.origin + url.pathname, to: target.origin + target.pathname, status: answer.status }, `${options.what}: following Vault's redirect to ${target.origin} (followRedirects)`);
+        options.log.warn(
+          { from: url.origin + url.pathname, to: target.origin + target.pathname, status: answer.status },
+          `${options.what}: following Vault's redirect to ${target.origin} (followRedirects)`,
+        );
         url = target;
         answer = await send(url, call, signal);
         if (REDIRECTS.has(answer.status)) {
@@ -123,10 +126,7 @@ function checkRedirect(from: URL, answer: Answer, call: VaultCall, options: Tran
     throw new VaultRequestError(answer.status, `Vault redirected from https to ${target.protocol.slice(0, -1)} (${shown}): refused, the token would cross the network in clear text`);
   }
   if (!options.redirectOrigins.has(target.origin)) {
-    throw new VaultRequestError(
-      answer.status,
-      `Vault redirected to ${shown}, which followRedirects does not allow: no credential is sent there and its answer is not used`,
-    );
+    throw new VaultRequestError(answer.status, `Vault redirected to ${shown}, which followRedirects does not allow: no credential is sent there and its answer is not used`);
   }
   if (call.method !== 'GET' && answer.status !== 307 && answer.status !== 308) {
     throw new VaultRequestError(answer.status, `Vault answered a ${call.method} with a ${answer.status} redirect to ${shown}, which would drop the request body`);

@@ -41,9 +41,16 @@ export class AppContainer {
     const name = podman.containerName(options.label);
     const env = Object.entries(options.env ?? {}).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
     await podman.must([
-      'run', '--detach', '--name', name, '--network', 'none',
-      '--volume', `${options.secrets}:/run/secrets:ro`,
-      '--volume', `${fixture}:${FIXTURE_IN_CONTAINER}:ro`,
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      'none',
+      '--volume',
+      `${options.secrets}:/run/secrets:ro`,
+      '--volume',
+      `${fixture}:${FIXTURE_IN_CONTAINER}:ro`,
       ...env,
       ...(options.podmanArgs ?? []),
       IMAGES.app,

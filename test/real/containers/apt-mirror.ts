@@ -10,7 +10,9 @@ const SOURCES_DIR = '/etc/apt/sources.list.d';
 export function aptMirror(suite: string, dir = SOURCES_DIR): string {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((name) => name.endsWith('.sources')).sort();
+    files = readdirSync(dir)
+      .filter((name) => name.endsWith('.sources'))
+      .sort();
   } catch (error) {
     throw new Error(`containers: cannot list ${dir} to find the Debian mirror (${String(error)}); this harness needs a Debian host with deb822 apt sources`);
   }

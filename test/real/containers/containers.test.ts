@@ -80,10 +80,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
   }
 
   /** The fixture as the image's service, reporting the digests of `names` and exiting 42 on SIGTERM. */
-  function startFixture(
-    context: TestContext,
-    options: Omit<AppContainerOptions, 'command'> & { readonly names?: readonly string[]; readonly args?: readonly string[] },
-  ): Promise<AppContainer> {
+  function startFixture(context: TestContext, options: Omit<AppContainerOptions, 'command'> & { readonly names?: readonly string[]; readonly args?: readonly string[] }): Promise<AppContainer> {
     return start(context, {
       ...options,
       env: { SECRETVISOR_LOG_FORMAT: 'json', EXIT_ON_TERM: String(APP_EXIT_CODE), APP_ENV_NAMES: (options.names ?? []).join(','), ...options.env },
@@ -172,7 +169,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
       await expectNoLeakIn(container);
     });
 
-    it('a forwarded reload signal goes to the app at once, judged by the app\'s handlers, not tini\'s signal mask (issue #17)', async (context) => {
+    it("a forwarded reload signal goes to the app at once, judged by the app's handlers, not tini's signal mask (issue #17)", async (context) => {
       const secrets = writeSecretsFolder(hostDir(context, 'sv-ctr-mask-'));
       const container = await startFixture(context, { label: 'mask', secrets: secrets.path, env: { SECRETVISOR_SERVICE: 'frontend' } });
       await container.waitForLog('ready pid=');
@@ -185,7 +182,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
       await expectNoLeakIn(container);
     });
 
-    it('podman kill -s INT reaches the app as SIGINT, and the container ends with the app\'s own exit code (issue #17)', async (context) => {
+    it("podman kill -s INT reaches the app as SIGINT, and the container ends with the app's own exit code (issue #17)", async (context) => {
       const secrets = writeSecretsFolder(hostDir(context, 'sv-ctr-int-'));
       const container = await startFixture(context, { label: 'sigint', secrets: secrets.path, env: { SECRETVISOR_SERVICE: 'frontend' } });
       await container.waitForLog('ready pid=');
@@ -260,7 +257,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
       expect(logs).toContain('got SIGTERM');
       const after = await container.state();
       expect(after.Running).toBe(true);
-      expect(after.Pid, 'the container\'s PID 1 (secretvisor) is the same process').toBe(before.Pid);
+      expect(after.Pid, "the container's PID 1 (secretvisor) is the same process").toBe(before.Pid);
       expect(after.StartedAt).toBe(before.StartedAt);
       expect(await container.restartCount()).toBe(0);
       await container.stop();
@@ -310,7 +307,7 @@ describeReal('examples/container on real podman (rootful, runc), image built fro
     it.for([
       { mistake: 'a secret file readable by others (0644)', names: /DB_PASSWORD/, fix: /chmod/, spoil: (platform: string) => chmodSync(join(platform, 'DB_PASSWORD'), 0o644) },
       { mistake: 'a secret file owned by another uid', names: /DB_PASSWORD/, fix: /chown/, spoil: (platform: string) => chownSync(join(platform, 'DB_PASSWORD'), 2000, 2000) },
-      { mistake: 'a secrets folder the image\'s user cannot read (root, 0700)', names: /platform/, fix: /chown|chmod/, spoil: (platform: string) => chownSync(platform, 0, 0) },
+      { mistake: "a secrets folder the image's user cannot read (root, 0700)", names: /platform/, fix: /chown|chmod/, spoil: (platform: string) => chownSync(platform, 0, 0) },
     ])('an unsafe mount, $mistake, ends the container with 77 at once, naming the path and the fix', async ({ names, fix, spoil }, context) => {
       const secrets = writeSecretsFolder(hostDir(context, 'sv-ctr-unsafe-'));
       spoil(join(secrets.path, 'platform'));

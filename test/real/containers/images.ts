@@ -23,13 +23,13 @@ const BASE_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
  */
 export async function importBaseImage(podman: Podman, rootfs: string): Promise<void> {
   const node = process.execPath;
-  await podman.importTar(
-    ['-C', rootfs, '.', '-C', dirname(node), '--transform', `s,^${escapeSed(basename(node))}$,./usr/bin/node,S`, basename(node)],
-    IMAGES.base,
-    [`ENV ${BASE_PATH}`, 'CMD ["/bin/sh"]'],
-  );
+  await podman.importTar(['-C', rootfs, '.', '-C', dirname(node), '--transform', `s,^${escapeSed(basename(node))}$,./usr/bin/node,S`, basename(node)], IMAGES.base, [
+    `ENV ${BASE_PATH}`,
+    'CMD ["/bin/sh"]',
+  ]);
   const user = await podman.must(['run', '--rm', '--network', 'none', IMAGES.base, 'sh', '-c', `node --version && id -u ${ROOTFS_RECIPE.user.name}`]);
-  if (user.stdout.trim().split('\n')[1] !== String(ROOTFS_RECIPE.user.uid)) throw new Error(`containers: the base image's ${ROOTFS_RECIPE.user.name} is not uid ${ROOTFS_RECIPE.user.uid}: ${user.stdout}`);
+  if (user.stdout.trim().split('\n')[1] !== String(ROOTFS_RECIPE.user.uid))
+    throw new Error(`containers: the base image's ${ROOTFS_RECIPE.user.name} is not uid ${ROOTFS_RECIPE.user.uid}: ${user.stdout}`);
 }
 
 /**
@@ -57,12 +57,17 @@ export async function buildAppImage(podman: Podman): Promise<void> {
   await podman.must(
     [
       'build',
-      '--network', 'none',
+      '--network',
+      'none',
       '--pull=never',
-      '--build-arg', `BASE_IMAGE=${IMAGES.base}`,
-      '--build-arg', `SECRETVISOR_INSTALL=${IMAGES.install}`,
-      '--file', join(REPO, 'examples', 'container', 'Dockerfile'),
-      '--tag', IMAGES.app,
+      '--build-arg',
+      `BASE_IMAGE=${IMAGES.base}`,
+      '--build-arg',
+      `SECRETVISOR_INSTALL=${IMAGES.install}`,
+      '--file',
+      join(REPO, 'examples', 'container', 'Dockerfile'),
+      '--tag',
+      IMAGES.app,
       REPO,
     ],
     10 * 60_000,

@@ -90,14 +90,11 @@ export async function startAwsProxy(upstream: string): Promise<AwsProxy> {
       record(status);
       return;
     }
-    const upstreamRequest = httpRequest(
-      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-        record(answer.statusCode ?? 502);
-      },
-    );
+    const upstreamRequest = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+      record(answer.statusCode ?? 502);
+    });
     upstreamRequest.on('error', () => {
       record(0);
       incoming.socket.destroy();

@@ -15,7 +15,13 @@ export interface TestCredentials {
 
 /** Fresh random host credentials (random so the leak check can look for them). */
 export function hostCredentials(): TestCredentials {
-  return { accessKeyId: `AKIA${randomSecret('host').replace(/[^a-z0-9]/g, '').toUpperCase().slice(0, 16)}`, secretAccessKey: randomSecret('host-secret-key') };
+  return {
+    accessKeyId: `AKIA${randomSecret('host')
+      .replace(/[^a-z0-9]/g, '')
+      .toUpperCase()
+      .slice(0, 16)}`,
+    secretAccessKey: randomSecret('host-secret-key'),
+  };
 }
 
 /** The test's own clients for seeding moto: Secrets Manager, SSM and STS, all at `endpoint`. */

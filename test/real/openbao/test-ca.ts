@@ -18,8 +18,30 @@ function openssl(args: readonly string[], cwd: string): void {
 function makeCa(dir: string, name: string): { cert: string; key: string } {
   const key = join(dir, `${name}-key.pem`);
   const cert = join(dir, `${name}.pem`);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=secretvisor test ${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', key, '-out', cert], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=secretvisor test ${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    dir,
+  );
   return { cert, key };
 }
 

@@ -69,4 +69,3 @@ export async function stopRun(cli: RunningCli): Promise<number | null> {
 export async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 45_000, cli?: RunningCli): Promise<void> {
   await pollUntil(predicate, what, { timeoutMs, intervalMs: 50, detail: () => (cli === undefined ? '' : `secretvisor stderr:\n${cli.stderr.slice(-6_000)}`) });
 }
-

@@ -4,7 +4,12 @@ import type { Machine } from './machine.js';
 /** Some `systemctl show` properties of a unit, by name. */
 export async function show(machine: Machine, unit: string, properties: readonly string[]): Promise<Record<string, string>> {
   const out = await machine.ok(['systemctl', 'show', ...properties.flatMap((property) => ['-p', property]), unit]);
-  return Object.fromEntries(out.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 /** The unit's main PID (secretvisor), or 0 when it has none. */

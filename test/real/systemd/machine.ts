@@ -82,10 +82,22 @@ export async function bootMachine(options: MachineOptions): Promise<Machine> {
   let alive = true;
   void exited.then(() => (alive = false));
 
-  const machine = makeMachine(nspawn, () => alive, exited, cgroups, () => output);
+  const machine = makeMachine(
+    nspawn,
+    () => alive,
+    exited,
+    cgroups,
+    () => output,
+  );
   try {
     const deadline = Date.now() + (options.bootTimeoutMs ?? 120_000);
-    const pid1 = await waitUntil(() => containerInit(nspawn.pid as number), deadline, () => alive, 'the container to start its systemd', () => output);
+    const pid1 = await waitUntil(
+      () => containerInit(nspawn.pid as number),
+      deadline,
+      () => alive,
+      'the container to start its systemd',
+      () => output,
+    );
     machine.setInit(pid1);
     let state = '';
     await waitUntil(

@@ -13,7 +13,9 @@ export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
  */
 export function installProduct(dir: string): string {
   if (!existsSync(join(REPO, 'dist', 'secretvisor.cjs'))) throw new Error(`no dist/secretvisor.cjs in ${REPO}: run npm run build first`);
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 })) as { filename: string }[];
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 })) as {
+    filename: string;
+  }[];
   const tarball = join(dir, packed[0]?.filename ?? '');
   const prefix = join(dir, 'usr-local');
   execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], {

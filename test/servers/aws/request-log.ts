@@ -30,11 +30,7 @@ export class RequestLog {
 
   /** How many requests were made for `action` (all actions when omitted), optionally only successful ones. */
   count(action?: string, options: { readonly ok?: boolean } = {}): number {
-    return this.entries.filter(
-      (entry) =>
-        (action === undefined || entry.action === action) &&
-        (options.ok === undefined || (entry.status === 200) === options.ok),
-    ).length;
+    return this.entries.filter((entry) => (action === undefined || entry.action === action) && (options.ok === undefined || (entry.status === 200) === options.ok)).length;
   }
 
   /** How many secret values all answers carried together. */

@@ -21,12 +21,7 @@ const BATCH_LIMIT = 20;
  * Answers one Secrets Manager JSON 1.1 call (`X-Amz-Target: secretsmanager.<action>`)
  * for an authenticated principal, following the API reference's shapes and errors.
  */
-export function handleSecretsManager(
-  action: string,
-  input: Readonly<Record<string, unknown>>,
-  principal: Principal,
-  store: SecretStore,
-): ApiAnswer {
+export function handleSecretsManager(action: string, input: Readonly<Record<string, unknown>>, principal: Principal, store: SecretStore): ApiAnswer {
   switch (action) {
     case 'DescribeSecret':
       return describeSecret(input, principal, store);
@@ -43,9 +38,7 @@ function describeSecret(input: Readonly<Record<string, unknown>>, principal: Pri
   const found = lookUp(input.SecretId, 'DescribeSecret', principal, store);
   if ('status' in found) return found;
   const { secret } = found;
-  const versionIdsToStages = Object.fromEntries(
-    [...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.versionId, [...v.stages]]),
-  );
+  const versionIdsToStages = Object.fromEntries([...secret.versions.values()].filter((v) => v.stages.size > 0).map((v) => [v.versionId, [...v.stages]]));
   return ok(
     {
       ARN: secret.arn,
@@ -65,22 +58,15 @@ function getSecretValue(input: Readonly<Record<string, unknown>>, principal: Pri
   const { secret } = found;
   const versionId = typeof input.VersionId === 'string' ? input.VersionId : undefined;
   const stage = typeof input.VersionStage === 'string' ? input.VersionStage : undefined;
-  const version =
-    versionId === undefined ? store.versionWithStage(secret, stage ?? 'AWSCURRENT') : secret.versions.get(versionId);
+  const version = versionId === undefined ? store.versionWithStage(secret, stage ?? 'AWSCURRENT') : secret.versions.get(versionId);
   if (version === undefined || (stage !== undefined && !version.stages.has(stage))) {
     const what = versionId === undefined ? `staging label: ${stage ?? 'AWSCURRENT'}` : `VersionId: ${versionId}`;
-    return jsonError(400, 'ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${what}`, [
-      secret.name,
-    ]);
+    return jsonError(400, 'ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${what}`, [secret.name]);
   }
   return ok(valueEntry(secret, version), [secret.name], 1);
 }
 
-function batchGetSecretValue(
-  input: Readonly<Record<string, unknown>>,
-  principal: Principal,
-  store: SecretStore,
-): ApiAnswer {
+function batchGetSecretValue(input: Readonly<Record<string, unknown>>, principal: Principal, store: SecretStore): ApiAnswer {
   const ids = input.SecretIdList;
   if (!Array.isArray(ids) || input.Filters !== undefined) {
     return jsonError(400, 'InvalidParameterException', 'This test server supports SecretIdList only.');
@@ -104,12 +90,7 @@ function batchGetSecretValue(
   return ok({ SecretValues: values, Errors: errors }, ids.map(String), values.length);
 }
 
-function lookUp(
-  id: unknown,
-  action: string,
-  principal: Principal,
-  store: SecretStore,
-): { readonly secret: StoredSecret } | ApiAnswer {
+function lookUp(id: unknown, action: string, principal: Principal, store: SecretStore): { readonly secret: StoredSecret } | ApiAnswer {
   if (typeof id !== 'string' || id.length === 0) {
     return jsonError(400, 'InvalidParameterException', 'SecretId is required.');
   }

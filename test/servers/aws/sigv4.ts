@@ -13,8 +13,7 @@ export interface SigV4Authorization {
   readonly signature: string;
 }
 
-const AUTHORIZATION_PATTERN =
-  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION_PATTERN = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/;
 
 /** Reads a SigV4 `Authorization` header; undefined when it is missing or not SigV4. */
 export function parseAuthorization(header: string | undefined): SigV4Authorization | undefined {

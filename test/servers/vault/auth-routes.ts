@@ -7,9 +7,7 @@ export async function handleLogin(request: VaultRequest, backend: VaultBackend, 
   if (!backend.tokens.hasAuthMount(request.namespace, mount)) return noRoute(request.path);
   if (!isWrite(request.method)) return fail(405, 'unsupported operation');
   const { tokens } = backend;
-  const result = tokens.isAwsMount(request.namespace, mount)
-    ? await tokens.loginAws(request.namespace, mount, request.body)
-    : tokens.login(request.namespace, mount, request.body);
+  const result = tokens.isAwsMount(request.namespace, mount) ? await tokens.loginAws(request.namespace, mount, request.body) : tokens.login(request.namespace, mount, request.body);
   if ('status' in result) return fail(result.status, result.error);
   return ok({ auth: getAuthBlock(result.token, backend.tokens) });
 }

@@ -15,9 +15,7 @@ export type IamCaller = { readonly arn: string; readonly signedUrl: string } | {
 const SERVER_ID_HEADER = 'x-vault-aws-iam-server-id';
 // OpenBao's defaultAllowedSTSRequestHeaders: any other X-Amz-* header is refused.
 const ALLOWED_AMZ_HEADERS = new Set(
-  ['X-Amz-Algorithm', 'X-Amz-Content-Sha256', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Signature', 'X-Amz-SignedHeaders'].map(
-    (name) => name.toLowerCase(),
-  ),
+  ['X-Amz-Algorithm', 'X-Amz-Content-Sha256', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Signature', 'X-Amz-SignedHeaders'].map((name) => name.toLowerCase()),
 );
 
 /**
@@ -97,14 +95,11 @@ function replay(endpoint: string, signedUrl: URL, body: string, headers: Record<
   const target = new URL(endpoint);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const request = send(
-      { hostname: target.hostname, port: target.port, method: 'POST', path: signedUrl.pathname, headers: { ...headers, host: signedUrl.host }, timeout: 10_000 },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
+    const request = send({ hostname: target.hostname, port: target.port, method: 'POST', path: signedUrl.pathname, headers: { ...headers, host: signedUrl.host }, timeout: 10_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
     request.on('timeout', () => request.destroy(new Error('STS did not answer within 10 s')));
     request.on('error', reject);
     request.end(body);

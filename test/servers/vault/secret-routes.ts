@@ -98,9 +98,7 @@ function getVersionMetadata(version: KvVersion): Record<string, unknown> {
 }
 
 function getSecretMetadata(secret: KvSecret): Record<string, unknown> {
-  const versions = Object.fromEntries(
-    secret.versions.map((v) => [String(v.version), { created_time: v.createdTime, deletion_time: '', destroyed: false }]),
-  );
+  const versions = Object.fromEntries(secret.versions.map((v) => [String(v.version), { created_time: v.createdTime, deletion_time: '', destroyed: false }]));
   return {
     cas_required: false,
     created_time: secret.createdTime,

@@ -15,22 +15,14 @@ const item = (kind: AuditedItem['kind'], location: string, updatedAt: Date | und
 
 describe('findOldSecrets', () => {
   it('flags only secrets last changed longer ago than the maximum age', () => {
-    const findings = findOldSecrets(
-      [item('dotenv', '/old.env', daysAgo(91)), item('dotenv', '/edge.env', daysAgo(90)), item('directory', '/new', daysAgo(3))],
-      90 * DAY,
-      NOW,
-    );
+    const findings = findOldSecrets([item('dotenv', '/old.env', daysAgo(91)), item('dotenv', '/edge.env', daysAgo(90)), item('directory', '/new', daysAgo(3))], 90 * DAY, NOW);
     expect(findings.map((finding) => finding.path)).toEqual(['/old.env']);
     expect(findings[0]).toMatchObject({ kind: 'age', source: 'src' });
     expect(findings[0]?.problem).toContain('(91d ago), longer ago than the maximum age 90d');
   });
 
   it('judges remote secrets by their last change and tells to rotate them at the source', () => {
-    const [vault, aws] = findOldSecrets(
-      [item('vault', 'https://vault:8200/v1/secret/data/app', daysAgo(200)), item('aws-secrets-manager', 'aws:eu-central-1:app', daysAgo(100))],
-      90 * DAY,
-      NOW,
-    );
+    const [vault, aws] = findOldSecrets([item('vault', 'https://vault:8200/v1/secret/data/app', daysAgo(200)), item('aws-secrets-manager', 'aws:eu-central-1:app', daysAgo(100))], 90 * DAY, NOW);
     expect(vault).toMatchObject({ kind: 'age', path: undefined });
     expect(vault?.fix).toContain('Vault');
     expect(aws?.fix).toContain('AWS Secrets Manager');

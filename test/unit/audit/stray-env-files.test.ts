@@ -6,10 +6,7 @@ describe('isEnvFileName', () => {
     expect(isEnvFileName(name)).toBe(true);
   });
 
-  it.each(['.env.example', '.env.sample', 'prod.env.template', '.env.dist', 'env', 'environment.ts', 'secretvisor.yaml', '.envoy'])(
-    '%s is not a secrets file',
-    (name) => {
-      expect(isEnvFileName(name)).toBe(false);
-    },
-  );
+  it.each(['.env.example', '.env.sample', 'prod.env.template', '.env.dist', 'env', 'environment.ts', 'secretvisor.yaml', '.envoy'])('%s is not a secrets file', (name) => {
+    expect(isEnvFileName(name)).toBe(false);
+  });
 });

@@ -86,8 +86,18 @@ describe('OverlapRotation', () => {
 
   it.each<[string, { starts?: boolean }, (s: Rotation) => Promise<void>, RegExp]>([
     ['exits before it is ready', {}, async (s) => s.spawned[0]!.exit({ code: 1, signal: null }), /the new child \(pid \d+\) exited with code 1 before it was ready; /],
-    ['is ended by a signal before it is ready', {}, async (s) => s.spawned[0]!.exit({ code: null, signal: 'SIGSEGV' }), /the new child \(pid \d+\) was ended by SIGSEGV \(exit code 139\) before it was ready; /],
-    ['is not ready within ready.timeout', {}, async (s) => s.clock.advance(1_000), /the new child \(pid \d+\) was not ready within ready\.timeout 1s \(tcp 127\.0\.0\.1:8080, \d+ tries; last: ECONNREFUSED\); /],
+    [
+      'is ended by a signal before it is ready',
+      {},
+      async (s) => s.spawned[0]!.exit({ code: null, signal: 'SIGSEGV' }),
+      /the new child \(pid \d+\) was ended by SIGSEGV \(exit code 139\) before it was ready; /,
+    ],
+    [
+      'is not ready within ready.timeout',
+      {},
+      async (s) => s.clock.advance(1_000),
+      /the new child \(pid \d+\) was not ready within ready\.timeout 1s \(tcp 127\.0\.0\.1:8080, \d+ tries; last: ECONNREFUSED\); /,
+    ],
     ['could not be started', { starts: false }, async () => undefined, /the new child \(pid \d+\) could not be started; /],
   ])('a new child that %s is stopped; the old one keeps serving, and the rejection is logged once and sent', async (_name, options, fail, why) => {
     const s = setUp(options);
@@ -114,7 +124,9 @@ describe('OverlapRotation', () => {
     s.spawned[0]!.exit({ code: 1, signal: null });
     await running;
     expect(s.events.at(-1)).toMatchObject({ type: 'rotation-rejected', keptPid: undefined });
-    expect(s.capture.messages()).toContain(`rotation of app, db rejected: the new child (pid ${s.spawned[0]!.pid}) exited with code 1 before it was ready; the old child (pid ${s.old.pid}) had exited too`);
+    expect(s.capture.messages()).toContain(
+      `rotation of app, db rejected: the new child (pid ${s.spawned[0]!.pid}) exited with code 1 before it was ready; the old child (pid ${s.old.pid}) had exited too`,
+    );
   });
 
   it('a stop during the wait ends the new child and rejects nothing', async () => {

@@ -49,7 +49,12 @@ describe('the command flags', () => {
 
 describe('parseCliArgs: typed options from the declaration', () => {
   it.each([
-    [['run', '--once', '-c', 'app.yaml', '-s', 'api', '-p', 'blue', '--on-exit', 'restart', '--', 'node', 'server.js'], 'run', { once: true, config: 'app.yaml', service: 'api', pool: 'blue', 'on-exit': 'restart' }, ['node', 'server.js']],
+    [
+      ['run', '--once', '-c', 'app.yaml', '-s', 'api', '-p', 'blue', '--on-exit', 'restart', '--', 'node', 'server.js'],
+      'run',
+      { once: true, config: 'app.yaml', service: 'api', pool: 'blue', 'on-exit': 'restart' },
+      ['node', 'server.js'],
+    ],
     [['run', '--stop-timeout', '3s', '--signal', 'SIGUSR1', '--', '/bin/true'], 'run', { 'stop-timeout': '3s', signal: 'SIGUSR1' }, ['/bin/true']],
     [['env', '--reveal', '--format', 'json'], 'env', { reveal: true, format: 'json' }, []],
     [['audit', '--format', 'json', '--max-age', '30d'], 'audit', { format: 'json', 'max-age': '30d' }, []],
@@ -86,9 +91,7 @@ describe('flags that take one of a set of values: one check, one wording', () =>
   });
 
   it('are each covered above', () => {
-    const declared = Object.entries(COMMAND_FLAGS).flatMap(([, flags]) =>
-      Object.entries(flags).flatMap(([name, spec]) => (spec.kind === 'choice' ? [name] : [])),
-    );
+    const declared = Object.entries(COMMAND_FLAGS).flatMap(([, flags]) => Object.entries(flags).flatMap(([name, spec]) => (spec.kind === 'choice' ? [name] : [])));
     expect(new Set(declared)).toEqual(new Set(CHOICE_FLAGS.map(([, flag]) => flag)));
   });
 

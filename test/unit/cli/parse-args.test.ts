@@ -3,7 +3,8 @@ import { parseCliArgs, type ParsedArgs } from '../../../src/cli/parse-args.js';
 import { UsageError } from '../../../src/errors.js';
 import { thrownBy } from '../../helpers/thrown.js';
 
-const command = (name: string, options: Record<string, string | boolean> = {}, childArgv: string[] = []): ParsedArgs => ({ kind: 'command', command: name, options, childArgv }) as unknown as ParsedArgs;
+const command = (name: string, options: Record<string, string | boolean> = {}, childArgv: string[] = []): ParsedArgs =>
+  ({ kind: 'command', command: name, options, childArgv }) as unknown as ParsedArgs;
 
 describe('parseCliArgs', () => {
   it.each<[string[], ParsedArgs]>([
@@ -17,13 +18,32 @@ describe('parseCliArgs', () => {
     [['--version'], { kind: 'version' }],
     [['-V'], { kind: 'version' }],
     [['run', '--', 'node', 'server.js'], command('run', {}, ['node', 'server.js'])],
+    [['run', '-c', 'sv.yaml', '-s', 'worker', '-p', 'finance', '--once', '--', '/bin/true'], command('run', { config: 'sv.yaml', service: 'worker', pool: 'finance', once: true }, ['/bin/true'])],
     [
-      ['run', '-c', 'sv.yaml', '-s', 'worker', '-p', 'finance', '--once', '--', '/bin/true'],
-      command('run', { config: 'sv.yaml', service: 'worker', pool: 'finance', once: true }, ['/bin/true']),
-    ],
-    [
-      ['run', '--on-change-env', 'signal', '--on-change-files', 'none', '--signal', 'SIGUSR1', '--stop-signal', 'SIGINT', '--stop-timeout', '5s', '--debounce', '1s', '--splay', '2s', '--on-exit', 'restart', '--', 'x'],
-      command('run', { 'on-change-env': 'signal', 'on-change-files': 'none', signal: 'SIGUSR1', 'stop-signal': 'SIGINT', 'stop-timeout': '5s', debounce: '1s', splay: '2s', 'on-exit': 'restart' }, ['x']),
+      [
+        'run',
+        '--on-change-env',
+        'signal',
+        '--on-change-files',
+        'none',
+        '--signal',
+        'SIGUSR1',
+        '--stop-signal',
+        'SIGINT',
+        '--stop-timeout',
+        '5s',
+        '--debounce',
+        '1s',
+        '--splay',
+        '2s',
+        '--on-exit',
+        'restart',
+        '--',
+        'x',
+      ],
+      command('run', { 'on-change-env': 'signal', 'on-change-files': 'none', signal: 'SIGUSR1', 'stop-signal': 'SIGINT', 'stop-timeout': '5s', debounce: '1s', splay: '2s', 'on-exit': 'restart' }, [
+        'x',
+      ]),
     ],
     [['run', '--log-level', 'debug', '--log-format', 'json', '--', 'x'], command('run', { 'log-level': 'debug', 'log-format': 'json' }, ['x'])],
     [['run', '--', 'sh', '-c', 'echo --once', '--', '--help'], command('run', {}, ['sh', '-c', 'echo --once', '--', '--help'])],

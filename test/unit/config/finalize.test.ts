@@ -47,13 +47,23 @@ describe('finalizeConfig: every default of the top-level sections', () => {
     ['ready.timeout', (c: Config) => c.ready?.timeoutMs, 30_000, { ready: { tcp: '127.0.0.1:8080' } }],
     ['ready.interval', (c: Config) => c.ready?.intervalMs, 200, { ready: { tcp: '127.0.0.1:8080' } }],
     ['listen[].backlog of a TCP socket', (c: Config) => c.listen[0], { kind: 'tcp', name: 'http', host: '127.0.0.1', port: 8080, backlog: 511 }, { listen: [{ name: 'http', tcp: '127.0.0.1:8080' }] }],
-    ['listen[].mode and backlog of a unix socket', (c: Config) => c.listen[0], { kind: 'unix', name: 'http', path: '/etc/app/app.sock', mode: 0o660, user: undefined, group: undefined, backlog: 511 }, {
-      listen: [{ name: 'http', unix: 'app.sock' }],
-    }],
-    ['a source onChange: signal takes onChange.signal', (c: Config) => c.sources.get('app')?.onChange, { action: 'signal', signal: 'SIGUSR1' }, {
-      sources: { app: { type: 'dotenv', path: 'app.env', onChange: 'signal' } },
-      onChange: { signal: 'SIGUSR1' },
-    }],
+    [
+      'listen[].mode and backlog of a unix socket',
+      (c: Config) => c.listen[0],
+      { kind: 'unix', name: 'http', path: '/etc/app/app.sock', mode: 0o660, user: undefined, group: undefined, backlog: 511 },
+      {
+        listen: [{ name: 'http', unix: 'app.sock' }],
+      },
+    ],
+    [
+      'a source onChange: signal takes onChange.signal',
+      (c: Config) => c.sources.get('app')?.onChange,
+      { action: 'signal', signal: 'SIGUSR1' },
+      {
+        sources: { app: { type: 'dotenv', path: 'app.env', onChange: 'signal' } },
+        onChange: { signal: 'SIGUSR1' },
+      },
+    ],
   ] as const)('%s', (_key, pick, expected, extra) => {
     expect(pick(finalize(extra as Partial<RawConfig>))).toEqual(expected);
   });
@@ -62,14 +72,22 @@ describe('finalizeConfig: every default of the top-level sections', () => {
 describe('finalizeConfig: every default of a source', () => {
   const vault = { type: 'vault', address: 'https://vault:8200', path: 'kv/app' } as const;
   it.each([
-    ['a file source: path against the config folder', { type: 'dotenv', path: 'app.env' }, { path: '/etc/app/app.env', refreshMs: 60_000, prefix: '', required: [], sanitize: false, upcase: false, asEnv: true, onChange: undefined, generate: new Map() }],
+    [
+      'a file source: path against the config folder',
+      { type: 'dotenv', path: 'app.env' },
+      { path: '/etc/app/app.env', refreshMs: 60_000, prefix: '', required: [], sanitize: false, upcase: false, asEnv: true, onChange: undefined, generate: new Map() },
+    ],
     ['a directory source: refresh', { type: 'directory', path: '/run/secrets' }, { path: '/run/secrets', refreshMs: 60_000 }],
     ['a vault source', vault, { refreshMs: 300_000, timeoutMs: 10_000, maxResponseBytes: 1024 ** 2, revokeOnExit: false, redirectOrigins: new Set(), namespace: undefined, caCert: undefined }],
-    ['a vault pki source: mount, renewBefore, asEnv', { ...vault, path: undefined, pki: { role: 'web', commonName: 'a.example' } }, {
-      path: 'pki/issue/web',
-      asEnv: false,
-      pki: { mount: 'pki', role: 'web', commonName: 'a.example', altNames: [], ipSans: [], ttlSeconds: undefined, renewBeforeMs: 60_000 },
-    }],
+    [
+      'a vault pki source: mount, renewBefore, asEnv',
+      { ...vault, path: undefined, pki: { role: 'web', commonName: 'a.example' } },
+      {
+        path: 'pki/issue/web',
+        asEnv: false,
+        pki: { mount: 'pki', role: 'web', commonName: 'a.example', altNames: [], ipSans: [], ttlSeconds: undefined, renewBeforeMs: 60_000 },
+      },
+    ],
     ['an aws-secrets-manager source', { type: 'aws-secrets-manager', secretId: 'app' }, { refreshMs: 300_000, versionStage: 'AWSCURRENT', maxResponseBytes: 1024 ** 2 }],
     ['an aws-ssm source', { type: 'aws-ssm', path: '/app/' }, { refreshMs: 900_000, path: '/app', recursive: false, maxResponseBytes: 1024 ** 2 }],
   ] as const)('%s', (_what, source, expected) => {
@@ -93,34 +111,64 @@ describe('finalizeConfig: every default of a source', () => {
 describe('finalizeConfig: Vault auth defaults', () => {
   it.each([
     ['no auth: token, ~/.vault-token under HOME', undefined, { HOME: '/home/app' }, { method: 'token', tokenFile: undefined, homeTokenFile: '/home/app/.vault-token' }],
-    ['token with a tokenFile, against the config folder', { method: 'token', tokenFile: 'token' }, { HOME: '/home/app' }, { method: 'token', tokenFile: '/etc/app/token', homeTokenFile: '/home/app/.vault-token' }],
+    [
+      'token with a tokenFile, against the config folder',
+      { method: 'token', tokenFile: 'token' },
+      { HOME: '/home/app' },
+      { method: 'token', tokenFile: '/etc/app/token', homeTokenFile: '/home/app/.vault-token' },
+    ],
     ['approle: mount', { method: 'approle', roleId: 'r' }, {}, { method: 'approle', mount: 'approle', roleId: 'r', secretIdFile: undefined }],
-    ['approle: files against the config folder', { method: 'approle', roleIdFile: 'role-id', secretIdFile: '/run/secret-id', mount: 'apps' }, {}, {
-      method: 'approle',
-      mount: 'apps',
-      roleIdFile: '/etc/app/role-id',
-      secretIdFile: '/run/secret-id',
-    }],
-    ['kubernetes: mount and the service-account token', { method: 'kubernetes', role: 'worker' }, {}, {
-      method: 'kubernetes',
-      role: 'worker',
-      mount: 'kubernetes',
-      jwtFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
-    }],
-    ['kubernetes: a jwtFile against the config folder', { method: 'kubernetes', role: 'worker', jwtFile: 'jwt' }, {}, { method: 'kubernetes', role: 'worker', mount: 'kubernetes', jwtFile: '/etc/app/jwt' }],
+    [
+      'approle: files against the config folder',
+      { method: 'approle', roleIdFile: 'role-id', secretIdFile: '/run/secret-id', mount: 'apps' },
+      {},
+      {
+        method: 'approle',
+        mount: 'apps',
+        roleIdFile: '/etc/app/role-id',
+        secretIdFile: '/run/secret-id',
+      },
+    ],
+    [
+      'kubernetes: mount and the service-account token',
+      { method: 'kubernetes', role: 'worker' },
+      {},
+      {
+        method: 'kubernetes',
+        role: 'worker',
+        mount: 'kubernetes',
+        jwtFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      },
+    ],
+    [
+      'kubernetes: a jwtFile against the config folder',
+      { method: 'kubernetes', role: 'worker', jwtFile: 'jwt' },
+      {},
+      { method: 'kubernetes', role: 'worker', mount: 'kubernetes', jwtFile: '/etc/app/jwt' },
+    ],
     ['jwt: mount', { method: 'jwt', role: 'ci', jwtFile: '/run/jwt' }, {}, { method: 'jwt', role: 'ci', mount: 'jwt', jwtFile: '/run/jwt' }],
-    ['aws: mount, the global STS endpoint signed for us-east-1', { method: 'aws', role: 'r' }, {}, {
-      method: 'aws',
-      role: 'r',
-      mount: 'aws',
-      region: 'us-east-1',
-      stsEndpoint: 'https://sts.amazonaws.com',
-      headerValue: undefined,
-    }],
+    [
+      'aws: mount, the global STS endpoint signed for us-east-1',
+      { method: 'aws', role: 'r' },
+      {},
+      {
+        method: 'aws',
+        role: 'r',
+        mount: 'aws',
+        region: 'us-east-1',
+        stsEndpoint: 'https://sts.amazonaws.com',
+        headerValue: undefined,
+      },
+    ],
     ['aws with a region: the regional endpoint (the SDK picks it)', { method: 'aws', role: 'r', region: 'eu-central-1' }, {}, { region: 'eu-central-1', stsEndpoint: undefined }],
     ['aws: AWS_ENDPOINT_URL_STS', { method: 'aws', role: 'r', region: 'eu-central-1' }, { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' }, { stsEndpoint: 'http://127.0.0.1:4566' }],
     ['aws: an empty AWS_ENDPOINT_URL_STS is unset', { method: 'aws', role: 'r' }, { AWS_ENDPOINT_URL_STS: '' }, { stsEndpoint: 'https://sts.amazonaws.com' }],
-    ['aws: stsEndpoint wins over AWS_ENDPOINT_URL_STS', { method: 'aws', role: 'r', stsEndpoint: 'https://sts.internal' }, { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' }, { stsEndpoint: 'https://sts.internal' }],
+    [
+      'aws: stsEndpoint wins over AWS_ENDPOINT_URL_STS',
+      { method: 'aws', role: 'r', stsEndpoint: 'https://sts.internal' },
+      { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' },
+      { stsEndpoint: 'https://sts.internal' },
+    ],
   ] as const)('%s', (_what, auth, env, expected) => {
     expect(vaultAuthOf(auth as never, env)).toMatchObject(expected);
   });

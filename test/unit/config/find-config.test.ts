@@ -88,7 +88,7 @@ describe('findConfig: the file, then the flags, validated once, finalized', () =
     );
   });
 
-  it('reports a mistake of the file as the file\'s, and only that, when a flag is wrong too', async () => {
+  it("reports a mistake of the file as the file's, and only that, when a flag is wrong too", async () => {
     const error = await loadError(`${CONFIG}startup: { timeout: soon }\n`, { 'on-change-env': 'explode' });
     expect(error.message).toMatch(/secretvisor\.yaml: invalid config:\n {2}startup\.timeout: expected a duration such as 250ms, 10s, 5m or 1h$/);
     expect(error.message).not.toContain('on-change-env');

@@ -73,7 +73,11 @@ describe('mergeFlags', () => {
     expect(mergeFlags(file, toConfigFlags({ [flag]: value }))).toEqual(withValueAt(file, path, value));
   });
 
-  it.each([['a string', 'restart'], ['a list', ['restart']], ['null', null]])('keeps an onChange that is %s as the file wrote it, for validation to report', (_what, onChange) => {
+  it.each([
+    ['a string', 'restart'],
+    ['a list', ['restart']],
+    ['null', null],
+  ])('keeps an onChange that is %s as the file wrote it, for validation to report', (_what, onChange) => {
     expect(mergeFlags({ version: 1, sources: {}, onChange }, toConfigFlags({ debounce: '1s' })).onChange).toEqual(onChange);
   });
 

@@ -35,22 +35,86 @@ const VALID = {
 };
 
 const YAML_TOKENS = [
-  ':', ': ', '-', '- ', ' ', '  ', '\n', '\t', '{', '}', '[', ']', ',', '&a ', '*a', '<<: *a', '!!str ', '!!binary ', '!!set ', '!!omap ',
-  '!custom ', '"', "'", '|', '>', '#', '?', '%YAML 1.2\n', '---\n', '...\n', '\\', '${HOME}', '${NOPE}', '$$', '{{secret.TOKEN}}', '{{', '}}',
-  'version', 'version: 1\n', 'sources', 'type', 'dotenv', 'vault', 'path', 'env', 'files', 'scopes', 'onChange', '__proto__', 'constructor',
-  '0x1F', '1e309', '-0', '.nan', 'null', '~', 'true', '\u0000', '\uFEFF', '\u2028', 'é', '🔑',
+  ':',
+  ': ',
+  '-',
+  '- ',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '&a ',
+  '*a',
+  '<<: *a',
+  '!!str ',
+  '!!binary ',
+  '!!set ',
+  '!!omap ',
+  '!custom ',
+  '"',
+  "'",
+  '|',
+  '>',
+  '#',
+  '?',
+  '%YAML 1.2\n',
+  '---\n',
+  '...\n',
+  '\\',
+  '${HOME}',
+  '${NOPE}',
+  '$$',
+  '{{secret.TOKEN}}',
+  '{{',
+  '}}',
+  'version',
+  'version: 1\n',
+  'sources',
+  'type',
+  'dotenv',
+  'vault',
+  'path',
+  'env',
+  'files',
+  'scopes',
+  'onChange',
+  '__proto__',
+  'constructor',
+  '0x1F',
+  '1e309',
+  '-0',
+  '.nan',
+  'null',
+  '~',
+  'true',
+  '\u0000',
+  '\uFEFF',
+  '\u2028',
+  'é',
+  '🔑',
 ];
 
 describe('hostile config text never crashes: a valid config or a ConfigError (exit 78)', () => {
   it('for arbitrary text', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 400 }), async (text) => expectConfigErrorOrValid(await loadError(text))), {
-      numRuns: 300,
-    });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 400 }), async (text) => expectConfigErrorOrValid(await loadError(text))),
+      {
+        numRuns: 300,
+      },
+    );
   });
 
   it('for YAML token soup', async () => {
     const soup = fc.array(fc.constantFrom(...YAML_TOKENS), { maxLength: 60 }).map((tokens) => tokens.join(''));
-    await fc.assert(fc.asyncProperty(soup, async (text) => expectConfigErrorOrValid(await loadError(`version: 1\n${text}`))), { numRuns: 500 });
+    await fc.assert(
+      fc.asyncProperty(soup, async (text) => expectConfigErrorOrValid(await loadError(`version: 1\n${text}`))),
+      { numRuns: 500 },
+    );
   });
 
   it('for random structures in place of any part of a valid config', async () => {
@@ -97,7 +161,13 @@ describe('hostile config text never crashes: a valid config or a ConfigError (ex
     [
       'an alias bomb (billion laughs)',
       'refused',
-      `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`).join('\n')}\nversion: 1\nsources: {}\n`,
+      `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ).join('\n')}\nversion: 1\nsources: {}\n`,
       'not usable YAML',
     ],
     ['an alias to an anchor defined later', 'refused', 'version: 1\nsources: *later\nenv: &later {}\n', 'not usable YAML'],
@@ -105,7 +175,12 @@ describe('hostile config text never crashes: a valid config or a ConfigError (ex
     ['a 5 MB string value', 'accepted', `version: 1\nsources:\n  app: { type: dotenv, path: "${'p'.repeat(5 * 1024 * 1024)}" }\n`, ''],
     ['a 1 MB unknown key', 'refused', `version: 1\nsources: {}\n${'k'.repeat(1024 * 1024)}: 1\n`, 'KEY_OVER_1024_CHARS'],
     ['a 1 MB env name', 'refused', `version: 1\nsources: {}\nenv:\n  ${'A'.repeat(1024 * 1024)}: x\n`, 'KEY_OVER_1024_CHARS'],
-    ['10,000 unknown keys', 'refused', `version: 1\nsources: {}\n${Array.from({ length: 10_000 }, (_, i) => `unknown${i}: ${i}`).join('\n')}\n`, 'unknown key "unknown19" at (top level)\n  and 9980 more unknown keys at (top level)'],
+    [
+      '10,000 unknown keys',
+      'refused',
+      `version: 1\nsources: {}\n${Array.from({ length: 10_000 }, (_, i) => `unknown${i}: ${i}`).join('\n')}\n`,
+      'unknown key "unknown19" at (top level)\n  and 9980 more unknown keys at (top level)',
+    ],
     ['a template of "{{" and 100,000 spaces', 'accepted', `version: 1\nsources: {}\nenv:\n  X: "{{${' '.repeat(100_000)}"\n`, ''],
     ['a template of 100,000 "{"', 'accepted', `version: 1\nsources: {}\nenv:\n  X: "${'{'.repeat(100_000)}"\n`, ''],
     ['a NUL byte in a source path', 'refused', 'version: 1\nsources:\n  app: { type: dotenv, path: "app\\0.env" }\n', 'sources.app.path: expected a path without NUL bytes'],

@@ -43,19 +43,25 @@ const LINE_PIECES = ['A', 'KEY_1', 'export ', '=', ':', ' ', '\t', '"', "'", '`'
 
 describe('hostile dotenv content never crashes: parsed, or a SecretDataError (exit 65)', () => {
   it('for arbitrary text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => expectDataErrorOrParsed(parseError(text))), { numRuns: 1_000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => expectDataErrorOrParsed(parseError(text))),
+      { numRuns: 1_000 },
+    );
   });
 
   it('for soup of dotenv syntax', () => {
     const soup = fc.array(fc.constantFrom(...LINE_PIECES), { maxLength: 40 }).map((pieces) => pieces.join(''));
-    fc.assert(fc.property(soup, (text) => expectDataErrorOrParsed(parseError(text))), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(soup, (text) => expectDataErrorOrParsed(parseError(text))),
+      { numRuns: 2_000 },
+    );
   });
 
   it('never puts a value in its error message', () => {
     const value = fc.array(fc.constantFrom(...LINE_PIECES.filter((piece) => piece !== MARKER && !piece.includes('\n') && !piece.includes('\r'))), { maxLength: 8 });
-    const line = fc.tuple(fc.constantFrom('A', 'B_2', 'export C'), fc.constantFrom('=', ': ', ' = '), value, value).map(
-      ([key, sign, before, after]) => `${key}${sign}${before.join('')}${MARKER}${after.join('')}`,
-    );
+    const line = fc
+      .tuple(fc.constantFrom('A', 'B_2', 'export C'), fc.constantFrom('=', ': ', ' = '), value, value)
+      .map(([key, sign, before, after]) => `${key}${sign}${before.join('')}${MARKER}${after.join('')}`);
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 5 }), fc.constantFrom('\n', '\r\n'), (lines, end) => {
         const error = parseError(lines.join(end));
@@ -69,7 +75,9 @@ describe('hostile dotenv content never crashes: parsed, or a SecretDataError (ex
     const value = fc.string({ unit: 'grapheme', maxLength: 40 }).filter((text) => !/['\r\n\0]/.test(text));
     fc.assert(
       fc.property(fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,11}$/), value, { maxKeys: 8 }), fc.constantFrom('\n', '\r\n'), (entries, end) => {
-        const text = Object.entries(entries).map(([key, v]) => `${key}='${v}'`).join(end);
+        const text = Object.entries(entries)
+          .map(([key, v]) => `${key}='${v}'`)
+          .join(end);
         expect(Object.fromEntries(parseDotenv(text, 'test'))).toEqual(entries);
       }),
       { numRuns: 500 },
@@ -83,7 +91,7 @@ describe('hostile dotenv content never crashes: parsed, or a SecretDataError (ex
     ['lone CR line ends, as dotenv reads them', 'A=1\rB=2\r', { A: '1', B: '2' }],
     ['a key written twice (the last one wins, as in a shell)', 'A=1\nB=2\nA=3\n', { A: '3', B: '2' }],
     ['a byte-order mark before the first key', '\uFEFFA=1\n', undefined],
-    ["a single-quoted value that ends in a backslash (found by the property above, seed 1043540723)", "A='\\'\nB='x'\n", { A: '\\', B: 'x' }],
+    ['a single-quoted value that ends in a backslash (found by the property above, seed 1043540723)', "A='\\'\nB='x'\n", { A: '\\', B: 'x' }],
     ['a double-quoted value that is a backslash, on the last line', 'A="\\"', { A: '\\' }],
     ['a backslash-quote whose value a later line closes, as dotenv reads it', "A='ab\\'\ncd'\n", { A: "ab\\'\ncd" }],
     ['10,000 keys', Array.from({ length: 10_000 }, (_, i) => `KEY_${i}=value-${i}`).join('\n'), 10_000],
@@ -127,7 +135,9 @@ describe('hostile bytes in a dotenv file: read, or refused with exit 65', () => 
   ])('refuses %s, naming the file and not the content', async (_name, bytes, message) => {
     const path = writeSecretFile(join(tempDir(), 'app.env'), '');
     writeFileSync(path, bytes);
-    const error = await dotenvSource(path).read(new AbortController().signal).catch((caught: unknown) => caught);
+    const error = await dotenvSource(path)
+      .read(new AbortController().signal)
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SecretvisorError);
     expect((error as SecretvisorError).exitCode).toBe(ExitCode.dataError);
     expect(describeError(error)).toContain(message);

@@ -24,12 +24,7 @@ function shape(keys: readonly string[], overrides: Partial<DotenvSourceConfig>) 
 
 const NAME_PIECES = ['a', 'A', 'b', 'B', '_', '-', '.', ' ', '1', 'é', 'É', 'ß', 'ﬀ', '🔑', 'api', 'API', 'key', 'KEY', 'İ', 'ı'];
 const name = fc.array(fc.constantFrom(...NAME_PIECES), { minLength: 1, maxLength: 6 }).map((pieces) => pieces.join(''));
-const options = fc.constantFrom<Partial<DotenvSourceConfig>>(
-  {},
-  { sanitize: true },
-  { upcase: true },
-  { sanitize: true, upcase: true, prefix: 'SV_' },
-);
+const options = fc.constantFrom<Partial<DotenvSourceConfig>>({}, { sanitize: true }, { upcase: true }, { sanitize: true, upcase: true, prefix: 'SV_' });
 
 describe('names from a source: every key arrives under its own name, or the source is refused (exit 65)', () => {
   it('never lets two keys silently become one name', () => {
@@ -66,7 +61,13 @@ describe('names from a source: every key arrives under its own name, or the sour
   it('refuses two keys: entries mapped to names that collide after upcase', () => {
     const error = (() => {
       try {
-        shape(['x', 'y'], { upcase: true, keys: new Map([['token', 'x'], ['TOKEN', 'y']]) });
+        shape(['x', 'y'], {
+          upcase: true,
+          keys: new Map([
+            ['token', 'x'],
+            ['TOKEN', 'y'],
+          ]),
+        });
         return undefined;
       } catch (caught) {
         return caught;

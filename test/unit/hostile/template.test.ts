@@ -34,15 +34,21 @@ describe('hostile templates never crash: parsed, or a ConfigError (exit 78)', ()
   });
 
   it('for arbitrary text', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
-      const error = parseError(text);
-      if (error !== undefined) expect(error).toBeInstanceOf(ConfigError);
-    }), { numRuns: 1_000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        const error = parseError(text);
+        if (error !== undefined) expect(error).toBeInstanceOf(ConfigError);
+      }),
+      { numRuns: 1_000 },
+    );
   });
 
   it('renders literal text and references exactly: what is not an expression stays as written', () => {
     const literal = fc.string({ maxLength: 12 }).filter((text) => !text.includes('{{') && !text.includes('}') && !text.endsWith('{'));
-    const part = fc.oneof(literal.map((text) => ({ text, out: text })), fc.constantFrom('A', 'B_2', '_C').map((name) => ({ text: `{{ secret.${name} }}`, out: VALUES[name] as string })));
+    const part = fc.oneof(
+      literal.map((text) => ({ text, out: text })),
+      fc.constantFrom('A', 'B_2', '_C').map((name) => ({ text: `{{ secret.${name} }}`, out: VALUES[name] as string })),
+    );
     fc.assert(
       fc.property(fc.array(part, { maxLength: 10 }), (parts) => {
         const text = parts.map((p) => p.text).join('');
@@ -54,20 +60,24 @@ describe('hostile templates never crash: parsed, or a ConfigError (exit 78)', ()
 
   it('names a missing secret and never prints a value, whatever surrounds it', () => {
     fc.assert(
-      fc.property(fc.constantFrom('A', 'B_2'), fc.string({ maxLength: 10 }).filter((text) => !/[{}]/.test(text)), (known, around) => {
-        const template = parseTemplate(`${around}{{secret.${known}}}${around}{{secret.NOPE}}`, 'env.X');
-        const error = (() => {
-          try {
-            renderTemplate(template, lookup, 'env.X');
-            return undefined;
-          } catch (caught) {
-            return caught;
-          }
-        })();
-        expect(error).toBeInstanceOf(ConfigError);
-        expect(describeError(error)).toContain('{{secret.NOPE}}');
-        expect(describeError(error)).not.toContain(VALUES[known]);
-      }),
+      fc.property(
+        fc.constantFrom('A', 'B_2'),
+        fc.string({ maxLength: 10 }).filter((text) => !/[{}]/.test(text)),
+        (known, around) => {
+          const template = parseTemplate(`${around}{{secret.${known}}}${around}{{secret.NOPE}}`, 'env.X');
+          const error = (() => {
+            try {
+              renderTemplate(template, lookup, 'env.X');
+              return undefined;
+            } catch (caught) {
+              return caught;
+            }
+          })();
+          expect(error).toBeInstanceOf(ConfigError);
+          expect(describeError(error)).toContain('{{secret.NOPE}}');
+          expect(describeError(error)).not.toContain(VALUES[known]);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -59,8 +59,16 @@ describe('buildPlan: the environment, in override order', () => {
     ['inherit: [..] may list one of secretvisor’s own on purpose', { inherit: ['VAULT_ADDR'] }, { VAULT_ADDR: 'http://127.0.0.1:1', VAULT_TOKEN: undefined }],
     ['a credential mapped in with env: passes it, and only it', { env: { VAULT_ADDR: '${VAULT_ADDR}' } }, { VAULT_ADDR: 'http://127.0.0.1:1', VAULT_TOKEN: undefined }],
     ['a secret overrides an inherited variable of its name', { inherit: 'all' }, { APP_SECRET }],
-    ['an env: entry overrides a secret, and its template fills from secrets', { env: { APP_SECRET: 'fixed', URL: 'x://{{secret.APP_SECRET}}@h' } }, { APP_SECRET: 'fixed', URL: `x://${APP_SECRET}@h` }],
-    ['a template may use a template-only secret, which itself stays out of the environment', { env: { TOKEN_URL: 'y://{{secret.TEMPLATE_ONLY}}' } }, { TOKEN_URL: `y://${TEMPLATE_ONLY}`, TEMPLATE_ONLY: undefined }],
+    [
+      'an env: entry overrides a secret, and its template fills from secrets',
+      { env: { APP_SECRET: 'fixed', URL: 'x://{{secret.APP_SECRET}}@h' } },
+      { APP_SECRET: 'fixed', URL: `x://${APP_SECRET}@h` },
+    ],
+    [
+      'a template may use a template-only secret, which itself stays out of the environment',
+      { env: { TOKEN_URL: 'y://{{secret.TEMPLATE_ONLY}}' } },
+      { TOKEN_URL: `y://${TEMPLATE_ONLY}`, TEMPLATE_ONLY: undefined },
+    ],
     [
       'a file’s path pointer overrides a secret of its name, and points into the runtime folder',
       { files: [{ path: 'tls/key.pem', template: '{{secret.APP_SECRET}}', env: 'APP_SECRET' }] },
@@ -74,7 +82,12 @@ describe('buildPlan: the environment, in override order', () => {
 
 describe('buildPlan: files', () => {
   it('renders each file with its mode (0400 unless given), relative to the runtime folder', () => {
-    const built = plan({ files: [{ path: 'app/creds.ini', template: 'secret={{secret.APP_SECRET}}\n', mode: '0440' }, { path: 'only.txt', template: '{{secret.TEMPLATE_ONLY}}' }] });
+    const built = plan({
+      files: [
+        { path: 'app/creds.ini', template: 'secret={{secret.APP_SECRET}}\n', mode: '0440' },
+        { path: 'only.txt', template: '{{secret.TEMPLATE_ONLY}}' },
+      ],
+    });
     expect(built.files.map((file) => ({ path: file.path, mode: file.mode, content: file.content.reveal() }))).toEqual([
       { path: 'app/creds.ini', mode: 0o440, content: `secret=${APP_SECRET}\n` },
       { path: 'only.txt', mode: 0o400, content: TEMPLATE_ONLY },
@@ -84,9 +97,19 @@ describe('buildPlan: files', () => {
 
 describe('buildPlan: refusals', () => {
   it.each<[string, () => Plan, typeof ConfigError | typeof SecretDataError, string]>([
-    ['an env: template naming a secret no source yields', () => plan({ env: { X: '{{secret.NOPE}}' } }), ConfigError, "env.X refers to {{secret.NOPE}}, but no source in this service's scopes yields NOPE"],
+    [
+      'an env: template naming a secret no source yields',
+      () => plan({ env: { X: '{{secret.NOPE}}' } }),
+      ConfigError,
+      "env.X refers to {{secret.NOPE}}, but no source in this service's scopes yields NOPE",
+    ],
     ['a file template naming a secret no source yields', () => plan({ files: [{ path: 'a.txt', template: '{{secret.NOPE}}' }] }), ConfigError, 'files[0] (a.txt) refers to {{secret.NOPE}}'],
-    ['a value the kernel would refuse as one env entry', () => plan({}, {}, new Map([['BIG', resolved('x'.repeat(128 * 1024))]])), SecretDataError, 'the kernel refuses a single env entry of 128 KiB or more'],
+    [
+      'a value the kernel would refuse as one env entry',
+      () => plan({}, {}, new Map([['BIG', resolved('x'.repeat(128 * 1024))]])),
+      SecretDataError,
+      'the kernel refuses a single env entry of 128 KiB or more',
+    ],
     ['a value with a NUL byte', () => plan({}, {}, new Map([['NUL', resolved('a\0b')]])), SecretDataError, 'the value of NUL contains a NUL byte'],
   ])('refuses %s', (_name, build, kind, message) => {
     const error = thrownBy(build);

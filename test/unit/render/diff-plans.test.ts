@@ -28,7 +28,12 @@ describe('diffPlans', () => {
     ['a name added', planOf({ A: '1' }), planOf({ A: '1', B: '2' }), { ...unchanged, envChanged: true, envNames: ['B'] }],
     ['a name removed', planOf({ A: '1', B: '2' }), planOf({ A: '1' }), { ...unchanged, envChanged: true, envNames: ['B'] }],
     ['several names, sorted', planOf({ Z: '1', A: '1', M: '1' }), planOf({ Z: '2', A: '2', N: '1' }), { ...unchanged, envChanged: true, envNames: ['A', 'M', 'N', 'Z'] }],
-    ['a file’s content changed', planOf({}, [file('a.txt', 'one'), file('b.txt', 'same')]), planOf({}, [file('a.txt', 'two'), file('b.txt', 'same')]), { ...unchanged, filesChanged: true, filePaths: ['a.txt'] }],
+    [
+      'a file’s content changed',
+      planOf({}, [file('a.txt', 'one'), file('b.txt', 'same')]),
+      planOf({}, [file('a.txt', 'two'), file('b.txt', 'same')]),
+      { ...unchanged, filesChanged: true, filePaths: ['a.txt'] },
+    ],
     ['a file’s mode changed', planOf({}, [file('a.txt', 'one', '0400')]), planOf({}, [file('a.txt', 'one', '0440')]), { ...unchanged, filesChanged: true, filePaths: ['a.txt'] }],
     ['a file added', planOf({}, [file('a.txt', 'one')]), planOf({}, [file('a.txt', 'one'), file('b.txt', 'two')]), { ...unchanged, filesChanged: true, filePaths: ['b.txt'] }],
     [

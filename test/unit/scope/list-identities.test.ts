@@ -16,13 +16,28 @@ describe('listIdentities', () => {
           ['frontend', []],
           ['worker', ['w']],
         ]),
-        pools: new Map([['worker', new Map([['finance', ['f']], ['legal', ['l']]])]]),
+        pools: new Map([
+          [
+            'worker',
+            new Map([
+              ['finance', ['f']],
+              ['legal', ['l']],
+            ]),
+          ],
+        ]),
       },
       [none, { service: 'frontend', pool: undefined }, { service: 'worker', pool: undefined }, { service: 'worker', pool: 'finance' }, { service: 'worker', pool: 'legal' }],
     ],
     [
       'a service named only under scopes.pools, once',
-      { global: [], services: new Map([['worker', []]]), pools: new Map([['batch', new Map([['nightly', ['n']]])], ['worker', new Map()]]) },
+      {
+        global: [],
+        services: new Map([['worker', []]]),
+        pools: new Map([
+          ['batch', new Map([['nightly', ['n']]])],
+          ['worker', new Map()],
+        ]),
+      },
       [none, { service: 'worker', pool: undefined }, { service: 'batch', pool: undefined }, { service: 'batch', pool: 'nightly' }],
     ],
   ])('%s', (_name, scopes, identities) => {

@@ -24,7 +24,10 @@ const FINANCE: Layer = { scope: 'pool', sources: ['finance'] };
 function provenance(layers: readonly Layer[], envOnly = false): Record<string, string> {
   const merged = mergeLayers(layers, SHAPED, envOnly);
   return Object.fromEntries(
-    [...merged].map(([key, secret]) => [key, `${secret.value.reveal()} from ${secret.source} (${secret.scope}${secret.asEnv ? '' : ', not env'})${secret.overrides.length > 0 ? ` over ${secret.overrides.join(', ')}` : ''}`]),
+    [...merged].map(([key, secret]) => [
+      key,
+      `${secret.value.reveal()} from ${secret.source} (${secret.scope}${secret.asEnv ? '' : ', not env'})${secret.overrides.length > 0 ? ` over ${secret.overrides.join(', ')}` : ''}`,
+    ]),
   );
 }
 
@@ -58,7 +61,11 @@ describe('mergeLayers', () => {
       'a template-only source, for templates',
       [GLOBAL, { scope: 'service', sources: ['templates'] }],
       false,
-      { DB_PASSWORD: 'template-db from templates (service, not env) over platform', SHARED: 'platform-shared from platform (global)', TEMPLATE_ONLY: 'template-only from templates (service, not env)' },
+      {
+        DB_PASSWORD: 'template-db from templates (service, not env) over platform',
+        SHARED: 'platform-shared from platform (global)',
+        TEMPLATE_ONLY: 'template-only from templates (service, not env)',
+      },
     ],
     [
       'a template-only source left out of the environment: it neither enters nor hides anything',
@@ -66,7 +73,12 @@ describe('mergeLayers', () => {
       true,
       { DB_PASSWORD: 'platform-db from platform (global)', SHARED: 'platform-shared from platform (global)' },
     ],
-    ['a source not read (not in this identity) adds nothing', [{ scope: 'global', sources: ['platform', 'not-read'] }], false, { DB_PASSWORD: 'platform-db from platform (global)', SHARED: 'platform-shared from platform (global)' }],
+    [
+      'a source not read (not in this identity) adds nothing',
+      [{ scope: 'global', sources: ['platform', 'not-read'] }],
+      false,
+      { DB_PASSWORD: 'platform-db from platform (global)', SHARED: 'platform-shared from platform (global)' },
+    ],
     ['no layers: nothing', [], false, {}],
   ])('%s', (_name, layers, envOnly, expected) => {
     expect(provenance(layers, envOnly)).toEqual(expected);

@@ -23,8 +23,22 @@ const identity = (service?: string, pool?: string): Identity => ({ service, pool
 describe('resolveLayers', () => {
   it.each<[string, Identity, Layer[]]>([
     ['no service: the global scope alone', identity(), [{ scope: 'global', sources: ['platform'] }]],
-    ['a service with no sources of its own', identity('frontend'), [{ scope: 'global', sources: ['platform'] }, { scope: 'service', sources: [] }]],
-    ['a service', identity('worker'), [{ scope: 'global', sources: ['platform'] }, { scope: 'service', sources: ['worker-keys'] }]],
+    [
+      'a service with no sources of its own',
+      identity('frontend'),
+      [
+        { scope: 'global', sources: ['platform'] },
+        { scope: 'service', sources: [] },
+      ],
+    ],
+    [
+      'a service',
+      identity('worker'),
+      [
+        { scope: 'global', sources: ['platform'] },
+        { scope: 'service', sources: ['worker-keys'] },
+      ],
+    ],
     [
       'a pool of a service, last',
       identity('worker', 'finance'),
@@ -34,7 +48,14 @@ describe('resolveLayers', () => {
         { scope: 'pool', sources: ['finance'] },
       ],
     ],
-    ['a service named only under scopes.pools', identity('batch'), [{ scope: 'global', sources: ['platform'] }, { scope: 'service', sources: [] }]],
+    [
+      'a service named only under scopes.pools',
+      identity('batch'),
+      [
+        { scope: 'global', sources: ['platform'] },
+        { scope: 'service', sources: [] },
+      ],
+    ],
     [
       'a pool of a service named only under scopes.pools',
       identity('batch', 'nightly'),

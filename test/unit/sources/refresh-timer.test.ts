@@ -18,42 +18,36 @@ describe('refreshDelay: the one refresh policy of remote sources', () => {
     expect(refreshDelay(refreshMs, random)).toBe(expected);
   });
 
-  it.each([[200], [15_000], [60_000], [300_000], [900_000], [86_400_000]])(
-    'keeps every one of 100,000 seeded draws for a %s ms refresh within [80 %%, 100 %%] of it',
-    (refreshMs) => {
-      const random = seededRandom(refreshMs);
-      let low = Infinity;
-      let high = -Infinity;
-      for (let draw = 0; draw < DRAWS; draw++) {
-        const delay = refreshDelay(refreshMs, random());
-        low = Math.min(low, delay);
-        high = Math.max(high, delay);
-      }
-      expect(low).toBeGreaterThanOrEqual(Math.round(refreshMs * (1 - REFRESH_SPREAD)));
-      expect(high).toBeLessThanOrEqual(refreshMs);
-      // The draws reach both ends of the window: the spread is all used.
-      expect(low).toBeLessThan(refreshMs * (1 - REFRESH_SPREAD * 0.99));
-      expect(high).toBeGreaterThan(refreshMs * (1 - REFRESH_SPREAD * 0.01));
-    },
-  );
+  it.each([[200], [15_000], [60_000], [300_000], [900_000], [86_400_000]])('keeps every one of 100,000 seeded draws for a %s ms refresh within [80 %%, 100 %%] of it', (refreshMs) => {
+    const random = seededRandom(refreshMs);
+    let low = Infinity;
+    let high = -Infinity;
+    for (let draw = 0; draw < DRAWS; draw++) {
+      const delay = refreshDelay(refreshMs, random());
+      low = Math.min(low, delay);
+      high = Math.max(high, delay);
+    }
+    expect(low).toBeGreaterThanOrEqual(Math.round(refreshMs * (1 - REFRESH_SPREAD)));
+    expect(high).toBeLessThanOrEqual(refreshMs);
+    // The draws reach both ends of the window: the spread is all used.
+    expect(low).toBeLessThan(refreshMs * (1 - REFRESH_SPREAD * 0.99));
+    expect(high).toBeGreaterThan(refreshMs * (1 - REFRESH_SPREAD * 0.01));
+  });
 
-  it.each([[60_000], [300_000], [900_000], [86_400_000]])(
-    'spreads 100,000 seeded draws for a %s ms refresh evenly: each tenth of the window holds 10 ± 0.5 %%, the mean is 90 %%',
-    (refreshMs) => {
-      const random = seededRandom(refreshMs + 1);
-      const bins = new Array<number>(10).fill(0);
-      let sum = 0;
-      for (let draw = 0; draw < DRAWS; draw++) {
-        const delay = refreshDelay(refreshMs, random());
-        sum += delay;
-        const earlyShare = (refreshMs - delay) / (refreshMs * REFRESH_SPREAD);
-        const bin = Math.min(9, Math.floor(earlyShare * 10));
-        bins[bin] = (bins[bin] as number) + 1;
-      }
-      for (const count of bins) expect(Math.abs(count / DRAWS - 0.1)).toBeLessThan(0.005);
-      expect(Math.abs(sum / DRAWS / refreshMs - (1 - REFRESH_SPREAD / 2))).toBeLessThan(0.001);
-    },
-  );
+  it.each([[60_000], [300_000], [900_000], [86_400_000]])('spreads 100,000 seeded draws for a %s ms refresh evenly: each tenth of the window holds 10 ± 0.5 %%, the mean is 90 %%', (refreshMs) => {
+    const random = seededRandom(refreshMs + 1);
+    const bins = new Array<number>(10).fill(0);
+    let sum = 0;
+    for (let draw = 0; draw < DRAWS; draw++) {
+      const delay = refreshDelay(refreshMs, random());
+      sum += delay;
+      const earlyShare = (refreshMs - delay) / (refreshMs * REFRESH_SPREAD);
+      const bin = Math.min(9, Math.floor(earlyShare * 10));
+      bins[bin] = (bins[bin] as number) + 1;
+    }
+    for (const count of bins) expect(Math.abs(count / DRAWS - 0.1)).toBeLessThan(0.005);
+    expect(Math.abs(sum / DRAWS / refreshMs - (1 - REFRESH_SPREAD / 2))).toBeLessThan(0.001);
+  });
 
   // One poll spreads them over the 60 s of the window (1/60 of them a second on average); each later poll wider still.
   it.each([

@@ -62,9 +62,7 @@ describe('watchPaths', () => {
     const replacedAgainAt = performance.now();
 
     // Whether chokidar's window had passed depends on the machine's load; the settle check reports it either way.
-    await expect
-      .poll(() => reasons.some(({ at, reason }) => at > replacedAgainAt && reason === 'settle check: changed on disk'), { timeout: 5_000 })
-      .toBe(true);
+    await expect.poll(() => reasons.some(({ at, reason }) => at > replacedAgainAt && reason === 'settle check: changed on disk'), { timeout: 5_000 }).toBe(true);
   });
 
   it('checks the disk once after a burst: a change chokidar reported is confirmed, an unrelated file costs a stat, not a re-read', async () => {

@@ -32,19 +32,14 @@ describe('toAwsSourceError', () => {
     const converted = toAwsSourceError(error, site);
     // Denied (77) and not found (66) are reported at once; the rest is an outage, retried (69).
     expect(converted.exitCode).toBe(code);
-    expect(converted.message).toBe(
-      `aws-secrets-manager source "finance": DescribeSecret for secret "noxus/pools/finance" failed: ${converted.message.split('failed: ')[1]}`,
-    );
+    expect(converted.message).toBe(`aws-secrets-manager source "finance": DescribeSecret for secret "noxus/pools/finance" failed: ${converted.message.split('failed: ')[1]}`);
     expect(converted.message).toContain(text);
     expect(converted.hint).toContain(hint);
     expect(converted.cause).toBeUndefined();
   });
 
   it('says which role could not be assumed, with the trust-policy hint', () => {
-    const converted = toAwsSourceError(
-      new AssumeRoleError('arn:aws:iam::1:role/r', serviceError('AccessDenied', 403, 'not authorized')),
-      site,
-    );
+    const converted = toAwsSourceError(new AssumeRoleError('arn:aws:iam::1:role/r', serviceError('AccessDenied', 403, 'not authorized')), site);
     expect(converted.message).toContain('assuming role arn:aws:iam::1:role/r for secret "noxus/pools/finance" failed: AccessDenied (HTTP 403)');
     expect(converted.hint).toContain('externalId');
   });
@@ -56,15 +51,12 @@ describe('toAwsSourceError', () => {
     expectNoLeak(`${converted.message} ${converted.hint ?? ''}`, 'error message');
   });
 
-  it.each(['Region is missing', 'Region not accepted: region="" is not a valid hostname component.'])(
-    'turns "%s" into a config error (exit 78)',
-    (message) => {
-      const converted = toAwsSourceError(new Error(message), site);
-      expect(converted).toBeInstanceOf(ConfigError);
-      expect(converted.exitCode).toBe(78);
-      expect(converted.hint).toContain('AWS_REGION');
-    },
-  );
+  it.each(['Region is missing', 'Region not accepted: region="" is not a valid hostname component.'])('turns "%s" into a config error (exit 78)', (message) => {
+    const converted = toAwsSourceError(new Error(message), site);
+    expect(converted).toBeInstanceOf(ConfigError);
+    expect(converted.exitCode).toBe(78);
+    expect(converted.hint).toContain('AWS_REGION');
+  });
 
   it('passes secretvisor errors through unchanged', () => {
     const original = new SecretDataError('bad data');

@@ -71,9 +71,7 @@ describe('mapSecretValue', () => {
   });
 
   it('refuses a SecretBinary without `key`', () => {
-    expect(() => mapSecretValue({ secretString: undefined, secretBinary: new Uint8Array([1]) }, target)).toThrow(
-      /SecretBinary/,
-    );
+    expect(() => mapSecretValue({ secretString: undefined, secretBinary: new Uint8Array([1]) }, target)).toThrow(/SecretBinary/);
   });
 
   it('refuses a version with no value at all', () => {

@@ -41,6 +41,11 @@ describe('Parameter Store parameters', () => {
     const older = new Date('2026-01-01T00:00:00Z');
     const newer = new Date('2026-06-01T00:00:00Z');
     expect(lastModified([parameter('/a', 1, 'v', older), parameter('/b', 1, 'v', newer), parameter('/c')])).toEqual(newer);
-    expect(chunk(Array.from({ length: 23 }, (_, index) => index), 10).map((part) => part.length)).toEqual([10, 10, 3]);
+    expect(
+      chunk(
+        Array.from({ length: 23 }, (_, index) => index),
+        10,
+      ).map((part) => part.length),
+    ).toEqual([10, 10, 3]);
   });
 });

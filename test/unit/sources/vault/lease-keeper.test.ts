@@ -135,10 +135,7 @@ describe('LeaseKeeper', () => {
     leases.hold({ id: 'db/creds/app/2', durationMs: 100_000, renewable: false });
     expect(leases.isCurrent).toBe(true);
     await leases.revokeAll();
-    expect(http.calls.filter((call) => call.path === 'sys/leases/revoke').map((call) => call.body)).toEqual([
-      { lease_id: 'db/creds/app/1' },
-      { lease_id: 'db/creds/app/2' },
-    ]);
+    expect(http.calls.filter((call) => call.path === 'sys/leases/revoke').map((call) => call.body)).toEqual([{ lease_id: 'db/creds/app/1' }, { lease_id: 'db/creds/app/2' }]);
   });
 
   it('does not revoke leases that already expired, and survives a failed revocation', async () => {

@@ -24,8 +24,27 @@ interface Pem {
 /** A self-signed certificate of `days` made with openssl, and its key. */
 function makeCertificate(days: number): Pem {
   const dir = tempDir('sv-pki-unit-');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days), '-subj', '/CN=api.example.test',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      String(days),
+      '-subj',
+      '/CN=api.example.test',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   return { certificate: readFileSync(join(dir, 'cert.pem'), 'utf8'), privateKey: readFileSync(join(dir, 'key.pem'), 'utf8') };
 }
 
@@ -56,7 +75,12 @@ describe('CertificateIssuer', () => {
     const { issuer } = makeIssuer();
     const snapshot = await issuer.issue(async (call) => (calls.push(call), answer(ninetyDays)), new AbortController().signal);
     expect(calls).toEqual([
-      expect.objectContaining({ method: 'POST', path: 'pki/issue/web', publicBody: true, body: { common_name: 'api.example.test', alt_names: 'www.example.test', ip_sans: '10.0.0.5', ttl: '7776000s' } }),
+      expect.objectContaining({
+        method: 'POST',
+        path: 'pki/issue/web',
+        publicBody: true,
+        body: { common_name: 'api.example.test', alt_names: 'www.example.test', ip_sans: '10.0.0.5', ttl: '7776000s' },
+      }),
     ]);
     expect([...snapshot.entries.keys()]).toEqual(['TLS_CERT', 'TLS_KEY', 'TLS_CA', 'TLS_FULLCHAIN']);
     expect(snapshot.entries.get('TLS_FULLCHAIN')?.reveal()).toBe(`${ninetyDays.certificate}${ninetyDays.certificate}`);

@@ -1,14 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  getTokenPlace,
-  readAppRoleCredentials,
-  readKubernetesJwt,
-  readTokenCredential,
-  stripNewline,
-  type CredentialInput,
-} from '../../../../src/sources/vault/vault-credentials.js';
+import { getTokenPlace, readAppRoleCredentials, readKubernetesJwt, readTokenCredential, stripNewline, type CredentialInput } from '../../../../src/sources/vault/vault-credentials.js';
 import { SecretValue } from '../../../../src/secret-value.js';
 import { SourceUnavailableError } from '../../../../src/errors.js';
 import { DEFAULTS } from '../../../../src/config/defaults.js';
