@@ -17,14 +17,14 @@ const EXAMPLE_CONFIG = fileURLToPath(new URL('../../examples/aws-secrets-manager
 const EXAMPLE_ROLE = 'arn:aws:iam::210987654321:role/noxus-finance-secrets';
 const EXAMPLE_EXTERNAL_ID = '7f3a9c2e-5b1d-4e8f-a6c0-2d4b8e1f9a37';
 
-/** A child that writes its whole environment to a file, then announces itself and waits. */
+/** A child that writes its whole environment to a file, then announces itself (its SIGTERM handler in: a test may stop it from then on) and waits. */
 const PRINT_ENV_CHILD = `
 import { renameSync, writeFileSync } from 'node:fs';
+process.on('SIGTERM', () => process.exit(0));
 const file = process.argv[2];
 writeFileSync(file + '.tmp', JSON.stringify(process.env));
 renameSync(file + '.tmp', file);
 process.stdout.write('child-ready ' + process.pid + '\\n');
-process.on('SIGTERM', () => process.exit(0));
 setInterval(() => {}, 1 << 30);
 `;
 

@@ -287,8 +287,8 @@ const [path, length] = [process.argv[1], Number(process.argv[2])];
 let reads = 0, bad = 0, missing = 0;
 const versions = new Set();
 const summary = () => JSON.stringify({ reads, bad, missing, versions: versions.size }) + '\\n';
-process.stdout.write(summary());
 process.on('SIGTERM', () => { process.stdout.write(summary()); process.exit(0); });
+process.stdout.write(summary());
 const loop = () => {
   let text;
   try { text = readFileSync(path, 'utf8'); } catch { missing++; return setImmediate(loop); }

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { startCli, type RunningCli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-/** A child that writes its whole environment to a file, then announces itself and waits. */
+/** A child that writes its whole environment to a file, then announces itself (its SIGTERM handler in: a test may stop it from then on) and waits. */
 const PRINT_ENV_CHILD = `
 import { renameSync, writeFileSync } from 'node:fs';
+process.on('SIGTERM', () => process.exit(0));
 const file = process.argv[2];
 writeFileSync(file + '.tmp', JSON.stringify(process.env));
 renameSync(file + '.tmp', file);
 process.stdout.write('child-ready ' + process.pid + '\\n');
-process.on('SIGTERM', () => process.exit(0));
 setInterval(() => {}, 1 << 30);
 `;
 
