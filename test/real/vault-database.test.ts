@@ -5,7 +5,7 @@ import { randomSecret, trackSecret } from '../helpers/secrets.js';
 import { writeSecretFile } from '../helpers/tmp.js';
 import { describeReal } from './tools/require-tool.js';
 import { BAO_NEEDS, startDevServer, type BaoServer } from './openbao/bao-server.js';
-import { POSTGRES_NEEDS, startPostgres, type Postgres } from './openbao/postgres.js';
+import { POSTGRES_NEEDS, enableDatabaseEngine, startPostgres, type Postgres } from './openbao/postgres.js';
 import { logEntries } from '../helpers/log-capture.js';
 import { cliEnv, startRun, startValues, starts, stopRun, waitForStarts, waitUntil, workspace } from './openbao/workspace.js';
 
@@ -31,17 +31,7 @@ describeReal('OpenBao database secrets and short-lived tokens', { tools: { ...BA
 
   beforeAll(async () => {
     [bao, pg] = await Promise.all([startDevServer(), startPostgres()]);
-    await bao.bao(['secrets', 'enable', 'database']);
-    await bao.bao([
-      'write',
-      'database/config/pg',
-      'plugin_name=postgresql-database-plugin',
-      `connection_url=${pg.connectionUrl}`,
-      `username=${pg.superuser}`,
-      `password=${pg.password}`,
-      'allowed_roles=*',
-      'verify_connection=true',
-    ]);
+    await enableDatabaseEngine(bao, pg);
     await bao.bao(['policy', 'write', 'app', '-'], { input: `${POLICY}\n` });
     await bao.bao(['auth', 'enable', 'approle']);
     token = trackSecret((await bao.bao(['token', 'create', '-policy=app', '-ttl=30m', '-field=token'])).trim());

@@ -3,7 +3,7 @@ import { parseExposition, sampleValue, type Exposition } from '../helpers/promet
 import { expectNoLeak, randomSecret, trackSecret } from '../helpers/secrets.js';
 import { describeReal } from './tools/require-tool.js';
 import { BAO_NEEDS, startDevServer, type BaoServer } from './openbao/bao-server.js';
-import { POSTGRES_NEEDS, startPostgres, type Postgres } from './openbao/postgres.js';
+import { POSTGRES_NEEDS, enableDatabaseEngine, startPostgres, type Postgres } from './openbao/postgres.js';
 import { freePort } from './openbao/process-tools.js';
 import { cliEnv, startRun, stopRun, waitForStarts, waitUntil, workspace } from './openbao/workspace.js';
 
@@ -20,17 +20,7 @@ describeReal('health listener on a real OpenBao', { tools: { ...BAO_NEEDS.tools,
 
   beforeAll(async () => {
     [bao, pg] = await Promise.all([startDevServer(), startPostgres()]);
-    await bao.bao(['secrets', 'enable', 'database']);
-    await bao.bao([
-      'write',
-      'database/config/pg',
-      'plugin_name=postgresql-database-plugin',
-      `connection_url=${pg.connectionUrl}`,
-      `username=${pg.superuser}`,
-      `password=${pg.password}`,
-      'allowed_roles=*',
-      'verify_connection=true',
-    ]);
+    await enableDatabaseEngine(bao, pg);
     const creation = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
     await bao.bao(['write', 'database/roles/app', 'db_name=pg', `creation_statements=${creation}`, 'default_ttl=10m', 'max_ttl=1h']);
     const policy = ['path "database/creds/*" { capabilities = ["read"] }', 'path "secret/data/*" { capabilities = ["read"] }', 'path "sys/leases/*" { capabilities = ["update"] }'];

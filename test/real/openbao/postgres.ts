@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomSecret } from '../../helpers/secrets.js';
+import type { BaoServer } from './bao-server.js';
 import { freePort } from './process-tools.js';
 
 /** The newest Debian PostgreSQL server's bin folder (`/usr/lib/postgresql/<n>/bin`), or undefined. */
@@ -109,4 +110,19 @@ export async function startPostgres(): Promise<Postgres> {
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
   run('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
   return cluster;
+}
+
+/** Enables OpenBao's database engine at `database/` and connects it to `pg` as `database/config/pg`, open to every role. */
+export async function enableDatabaseEngine(bao: BaoServer, pg: Postgres): Promise<void> {
+  await bao.bao(['secrets', 'enable', 'database']);
+  await bao.bao([
+    'write',
+    'database/config/pg',
+    'plugin_name=postgresql-database-plugin',
+    `connection_url=${pg.connectionUrl}`,
+    `username=${pg.superuser}`,
+    `password=${pg.password}`,
+    'allowed_roles=*',
+    'verify_connection=true',
+  ]);
 }
